@@ -28,6 +28,12 @@ typedef struct ert_kctx {
     ert_tensor *const *out;     /* out[i] == NULL: optional output omitted */
     bool shapes_only;           /* load-time inference: see the banner */
     ert_err *err;
+    /* Fast kernels only (src/kernels/kernel.h); NULL/0 for reference kernels. */
+    const void *packed;         /* model-owned constants of the step (packed weights) */
+    void *params;               /* context-owned parameter block (ERT_STEP_PARAMS_BYTES) */
+    void *ws;                   /* scratch workspace, valid during run() only */
+    size_t ws_bytes;
+    struct ert_threadpool *pool; /* the context's threads (NULL: the calling thread) */
 } ert_kctx;
 
 typedef ert_status (*ert_infer_fn)(ert_kctx *k);

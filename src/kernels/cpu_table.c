@@ -1,0 +1,43 @@
+/*
+ * cpu_table.c - the optimized CPU backend's kernel table (see kernel.h).
+ *
+ * Each kernel family (src/kernels/<family>/) exports a NULL-ended array of its kernels
+ * for one op; the table below lists them per op. Adding a kernel: add it to its
+ * family's array; adding a family: one line here.
+ */
+#include <string.h>
+
+#include "kernels/kernel.h"
+
+/* Families' candidate lists (declared by each family's header). */
+#define ERT_FAMILY(op, list) {ERT_OP_##op, list}
+
+static const ert_kernel_family k_table[] = {
+    {-1, NULL} /* end */
+};
+
+int ert_cpu_kernels(const ert_node *n, const ert_graph *g, ert_isa isa,
+                    const ert_kernel **out, int max)
+{
+    int cnt = 0;
+    if (!n->op)
+        return 0;
+    for (const ert_kernel_family *f = k_table; f->kernels; f++) {
+        if (f->op_id != n->op->id)
+            continue;
+        for (const ert_kernel *const *k = f->kernels; *k && cnt < max; k++)
+            if ((*k)->isa <= isa && ((*k)->isa != ERT_ISA_NEON || isa == ERT_ISA_NEON) &&
+                (!(*k)->supports || (*k)->supports(n, g)))
+                out[cnt++] = *k;
+    }
+    return cnt;
+}
+
+const ert_kernel *ert_cpu_kernel_by_name(const char *name)
+{
+    for (const ert_kernel_family *f = k_table; f->kernels; f++)
+        for (const ert_kernel *const *k = f->kernels; *k; k++)
+            if (strcmp((*k)->name, name) == 0)
+                return *k;
+    return NULL;
+}
