@@ -86,7 +86,11 @@ typedef struct ert_context ert_context;
 /* Load options; pass NULL for defaults. */
 typedef struct ert_load_options {
     int fold_constants;      /* 1 (default): evaluate constant / static shape subgraphs at load */
-    int reserved[7];
+    int no_optimize;         /* 1: skip the graph optimizer (fusions, BatchNorm folding, ...) */
+    int reference_kernels;   /* 1: run every node with its reference kernel (the oracle) */
+    int lenient_attributes;  /* 1: unknown attributes are warnings, not load errors */
+    int tune;                /* 1: time the candidate kernels per layer (auto-tuning) */
+    int reserved[3];
 } ert_load_options;
 
 ERT_API const char *ert_version(void);
@@ -108,6 +112,15 @@ ERT_API ert_status ert_model_output_info(const ert_model *m, int index, ert_tens
 
 /* Execution contexts. */
 ERT_API ert_status ert_context_create(ert_model *m, ert_context **out);
+
+/* Context options; ert_context_create uses the defaults (one thread, no pinning). */
+typedef struct ert_context_options {
+    int num_threads;         /* threads that run this context's layers (0 or 1: the caller's) */
+    const int *cpu_affinity; /* NULL, or num_threads CPU ids: thread t is pinned to entry t */
+    int reserved[6];
+} ert_context_options;
+ERT_API ert_status ert_context_create_ex(ert_model *m, const ert_context_options *opt,
+                                         ert_context **out);
 ERT_API void ert_context_free(ert_context *c);
 ERT_API const char *ert_context_last_error(const ert_context *c);
 

@@ -19,4 +19,25 @@ const ert_graph *ert_model_graph(const ert_model *m);
 ert_status ert_context_set_value(ert_context *c, const char *name, const ert_tensor *t);
 ert_status ert_context_get_value(ert_context *c, int index, const ert_tensor **t);
 
+/* Per-layer profile (edgert bench --profile): one entry per executed step, in plan
+ * order. Profiling is off by default (no clock reads on the hot path); while on, each run
+ * records every step's wall time. Entries stay valid until the context is freed. */
+typedef struct ert_step_profile {
+    const char *node;        /* node name */
+    const char *op;          /* op_type ("FusedConv", "Conv", ...) */
+    const char *kernel;      /* kernel name ("conv.gemm.avx512"), "reference" */
+    const char *fused;       /* ops fused into the node ("Conv+BatchNormalization+Relu"),
+                              * from its "fused_ops" attribute; "" if none */
+    int node_index;          /* index into the graph's nodes */
+    int out_rank;            /* output 0's shape in the last run */
+    int64_t out_dims[ERT_MAX_RANK];
+    uint64_t ns_last;        /* wall time of the step in the last run */
+    uint64_t ns_total;       /* summed over calls */
+    uint64_t calls;
+} ert_step_profile;
+
+void ert_context_set_profiling(ert_context *c, bool on);
+/* Points *steps at the entries; returns their count. */
+int ert_context_profile(const ert_context *c, const ert_step_profile **steps);
+
 #endif /* ERT_ENGINE_H */
