@@ -25,6 +25,16 @@ ctest --test-dir build --output-on-failure
 step "main job (README): PP-OCRv4 det, edgert vs ONNX Runtime"
 EDGERT_SKIP_APT=1 EDGERT_BUILD_DIR=build bash scripts/main_job.sh
 
+# The thread pool's synchronization under ThreadSanitizer: the pool and its test alone,
+# compiled directly (seconds, not a whole sanitized build). halt_on_error: any race fails.
+step "thread pool under ThreadSanitizer"
+tsan_cc=$(command -v clang || command -v gcc)
+mkdir -p build-tsan
+"$tsan_cc" -std=c11 -D_DEFAULT_SOURCE -O1 -g -fsanitize=thread -Wall -Wextra -Wno-unused-parameter \
+  -Werror -Iinclude -Isrc tests/runtime/test_threadpool.c src/runtime/threadpool.c -lpthread \
+  -o build-tsan/test_threadpool
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/test_threadpool
+
 if [ "${ERT_SKIP_ASAN:-0}" != 1 ]; then
   step "build (ASan + UBSan)"
   cmake -S . -B build-asan -DERT_WERROR=ON -DERT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
