@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "ops/op.h"
+#include "passes/passes.h"
 
 struct ert_model {
     ert_err err;          /* last error on this handle */
@@ -19,6 +20,7 @@ struct ert_model {
     int n_plan;
     int *plan;            /* node indices to execute, in order */
     int max_io;           /* largest node input/output count (sizes the kctx arrays) */
+    ert_pass_notes notes; /* graph optimizer: rewrites per kind, reasons for candidates left */
 };
 
 typedef enum ert_ctx_state {

@@ -1,0 +1,48 @@
+/*
+ * notes.c - the optimizer's record of what it rewrote and why it left candidates alone
+ * (ert_pass_notes, passes.h). Read by tests and `edgert inspect --optimized`.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "passes/passes.h"
+
+/* The counter of `kind`, created on first use; NULL when the table is full (then the
+ * kind is not counted: 48 kinds is far more than the passes have). */
+static ert_pass_kind_count *kind_slot(ert_pass_notes *notes, const char *kind)
+{
+    for (int i = 0; i < notes->n_kinds; i++)
+        if (!strcmp(notes->kinds[i].kind, kind))
+            return &notes->kinds[i];
+    if (notes->n_kinds == ERT_PASS_MAX_KINDS)
+        return NULL;
+    ert_pass_kind_count *c = &notes->kinds[notes->n_kinds++];
+    snprintf(c->kind, sizeof c->kind, "%s", kind);
+    c->applied = c->skipped = 0;
+    return c;
+}
+
+void ert_pass_note_applied(ert_pass_notes *notes, const char *kind)
+{
+    ert_pass_kind_count *c = notes ? kind_slot(notes, kind) : NULL;
+    if (c)
+        c->applied++;
+}
+
+void ert_pass_note_skipped(ert_pass_notes *notes, const char *kind, const char *fmt, ...)
+{
+    if (!notes)
+        return;
+    ert_pass_kind_count *c = kind_slot(notes, kind);
+    if (c)
+        c->skipped++;
+    if (notes->n_notes == ERT_PASS_MAX_NOTES) {
+        notes->n_dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(notes->notes[notes->n_notes++], ERT_PASS_NOTE_LEN, fmt, ap);
+    va_end(ap);
+}
