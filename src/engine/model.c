@@ -13,11 +13,80 @@ const char *ert_version(void)
     return ERT_VERSION_STRING;
 }
 
-static ert_status build_plan(ert_model *m)
+/* Output shapes that depend on input data (not only on input shapes) must be inferred
+ * on every run: data-dependent ops, and any op reading a non-constant integer/bool
+ * tensor (a shape, axes, K, repeats, indices...) or a non-constant float that carries a
+ * shape (Range bounds, Resize/Upsample scales, OneHot depth). */
+static bool needs_reinfer(const ert_graph *g, const ert_node *n)
+{
+    if (n->op->flags & (ERT_OPF_DYNAMIC_OUTPUTS | ERT_OPF_SEQUENCE_IO))
+        return true;
+    int id = n->op->id;
+    if (id == ERT_OP_NON_ZERO || id == ERT_OP_NON_MAX_SUPPRESSION || id == ERT_OP_UNIQUE)
+        return true;
+    bool float_shape = id == ERT_OP_RANGE || id == ERT_OP_RESIZE || id == ERT_OP_UPSAMPLE ||
+                       id == ERT_OP_ONE_HOT;
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = n->inputs[i];
+        if (v < 0 || g->values[v].kind == ERT_VALUE_CONST)
+            continue;
+        ert_dtype t = g->values[v].t.dtype;
+        if (ert_dtype_is_int(t) || t == ERT_DTYPE_BOOL || t == ERT_DTYPE_UNDEFINED)
+            return true;
+        if (float_shape && (i > 0 || id == ERT_OP_RANGE || id == ERT_OP_ONE_HOT))
+            return true;
+    }
+    return false;
+}
+
+/* Picks the step's kernel (the first candidate of the CPU table: the heuristic order) and
+ * packs its constants. No candidate, or reference kernels requested: NULL. */
+static ert_status choose_kernel(ert_model *m, ert_step *s, const ert_load_options *opt)
+{
+    const ert_node *n = &m->g->nodes[s->node];
+    if (opt && (opt->reference_kernels || opt->no_optimize))
+        return ERT_OK;
+    const ert_kernel *cand[8];
+    int nc = ert_cpu_kernels(n, m->g, ert_cpu_isa(), cand, 8);
+    if (nc == 0)
+        return ERT_OK;
+    s->kernel = cand[0];
+    if (!s->kernel->pack)
+        return ERT_OK;
+    ert_status st = s->kernel->pack(n, m->g, &s->packed, &m->err);
+    if (st != ERT_OK)
+        ert_err_prefix(&m->err, "preparing kernel %s for node '%s': ", s->kernel->name, n->name);
+    return st;
+}
+
+static ert_status plan_lifetimes(ert_model *m)
+{
+    const ert_graph *g = m->g;
+    m->last_use = malloc(sizeof(int) * (size_t)(g->n_values + 1));
+    m->producer_step = malloc(sizeof(int) * (size_t)(g->n_values + 1));
+    if (!m->last_use || !m->producer_step)
+        return ert_errf(&m->err, ERT_ERR_NO_MEMORY, "out of memory");
+    for (int v = 0; v < g->n_values; v++)
+        m->last_use[v] = m->producer_step[v] = -1;
+    for (int p = 0; p < m->n_steps; p++) {
+        const ert_node *n = &g->nodes[m->steps[p].node];
+        for (int i = 0; i < n->n_inputs; i++)
+            if (n->inputs[i] >= 0)
+                m->last_use[n->inputs[i]] = p;
+        for (int i = 0; i < n->n_outputs; i++)
+            if (n->outputs[i] >= 0)
+                m->producer_step[n->outputs[i]] = p;
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        m->last_use[g->outputs[i]] = m->n_steps;
+    return ERT_OK;
+}
+
+static ert_status build_plan(ert_model *m, const ert_load_options *opt)
 {
     ert_graph *g = m->g;
-    m->plan = malloc(sizeof(int) * (size_t)(g->n_nodes ? g->n_nodes : 1));
-    if (!m->plan)
+    m->steps = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(ert_step));
+    if (!m->steps)
         return ert_errf(&m->err, ERT_ERR_NO_MEMORY, "out of memory");
     m->max_io = ERT_KCTX_MIN_SLOTS;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -27,7 +96,16 @@ static ert_status build_plan(ert_model *m)
         if (!n->op)
             return ert_errf(&m->err, ERT_ERR_UNSUPPORTED, "node '%s' (%s) has no kernel",
                             n->name, n->op_type);
-        m->plan[m->n_plan++] = i;
+        ert_step *s = &m->steps[m->n_steps++];
+        s->node = i;
+        s->reinfer = needs_reinfer(g, n);
+        s->own_outputs = s->reinfer;
+        s->gen_off = m->n_gen_slots;
+        m->n_gen_slots += n->n_inputs;
+        ert_status st = choose_kernel(m, s, opt);
+        if (st != ERT_OK)
+            return st;
+        n->backend = s->kernel ? ERT_BACKEND_CPU : ERT_BACKEND_CPU_REF;
         if (n->n_inputs > m->max_io)
             m->max_io = n->n_inputs;
         if (n->n_outputs > m->max_io)
@@ -38,7 +116,7 @@ static ert_status build_plan(ert_model *m)
         if (v->kind == ERT_VALUE_INTERMEDIATE && v->producer < 0)
             return ert_errf(&m->err, ERT_ERR_PARSE, "graph output '%s' has no producer", v->name);
     }
-    return ERT_OK;
+    return plan_lifetimes(m);
 }
 
 static ert_status finish_load(ert_model *m, const ert_load_options *opt)
@@ -48,7 +126,7 @@ static ert_status finish_load(ert_model *m, const ert_load_options *opt)
     if (st == ERT_OK)
         st = ert_pass_dead_nodes(m->g, &m->err);
     if (st == ERT_OK)
-        st = build_plan(m);
+        st = build_plan(m, opt);
     return st;
 }
 
@@ -92,8 +170,13 @@ void ert_model_free(ert_model *m)
 {
     if (!m)
         return;
+    for (int i = 0; i < m->n_steps; i++)
+        if (m->steps[i].packed && m->steps[i].kernel->free_packed)
+            m->steps[i].kernel->free_packed(m->steps[i].packed);
+    free(m->steps);
+    free(m->last_use);
+    free(m->producer_step);
     ert_graph_free(m->g);
-    free(m->plan);
     free(m);
 }
 

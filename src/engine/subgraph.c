@@ -1,8 +1,8 @@
 /*
  * subgraph.c - the subgraph executor used by If, Loop and Scan kernels.
  *
- * Same loop as the context's (context.c): for every live node, concrete shape inference,
- * output allocation, kernel. Values are looked up through val[]: constants point at the
+ * For every live node the step function (step.h): concrete shape inference, output
+ * allocation, reference kernel. Values are looked up through val[]: constants point at the
  * graph, formal inputs at the kernel's tensors, captures at the owning node's implicit
  * inputs, intermediates at buffers owned by the executor. Nested control flow needs
  * nothing special: the inner If/Loop kernel finds its captures in its own inputs.
@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "engine/subgraph.h"
+
+#include "engine/step.h"
 
 ert_status ert_subgraph_exec_init(ert_subgraph_exec *x, const ert_graph *g, ert_err *err)
 {
@@ -107,31 +109,11 @@ ert_status ert_subgraph_exec_run(ert_subgraph_exec *x, int n_formal, ert_tensor 
         for (int i = 0; i < x->max_io; i++) {
             int v = i < n->n_outputs ? n->outputs[i] : -1;
             x->out_ptrs[i] = v >= 0 ? x->val[v] : NULL;
-            if (v >= 0)
-                x->out_ptrs[i]->rank = -1;
         }
         ert_kctx k = {.node = n, .version = n->version, .n_in = n->n_inputs, .in = x->in_ptrs,
                       .n_out = n->n_outputs, .out = x->out_ptrs, .shapes_only = false,
                       .err = err};
-        ert_status st = ert_exec_check_inputs(&k, g);
-        if (st == ERT_OK)
-            st = n->op->infer(&k);
-        bool dynamic = (n->op->flags & ERT_OPF_DYNAMIC_OUTPUTS) != 0;
-        for (int i = 0; i < n->n_outputs && st == ERT_OK && !dynamic; i++) {
-            ert_tensor *o = x->out_ptrs[i];
-            if (!o || !ert_tensor_is_dense(o))
-                continue; /* a sequence-aware op's sequence/none output: run() fills it */
-            int64_t numel = ert_tensor_numel(o);
-            if (numel == -2 || o->rank < 0 || numel < 0)
-                st = ert_op_fail(&k, numel == -2 ? ERT_ERR_NO_MEMORY : ERT_ERR_INTERNAL,
-                                 "output %d has %s shape", i,
-                                 numel == -2 ? "an overflowing" : "an unresolved");
-            else if (ert_tensor_alloc(o) != ERT_OK)
-                st = ert_op_fail(&k, ERT_ERR_NO_MEMORY, "cannot allocate output %d (%lld "
-                                 "elements of %s)", i, (long long)numel, ert_dtype_name(o->dtype));
-        }
-        if (st == ERT_OK)
-            st = n->op->run(&k);
+        ert_status st = ert_step_eval(&k, g);
         if (st != ERT_OK)
             return st;
     }

@@ -25,6 +25,11 @@
 #include "edgert.h"
 #include "util/status.h"
 
+/* Largest tensor edgert allocates (the fuzz build lowers it). */
+#ifndef ERT_MAX_TENSOR_BYTES
+#define ERT_MAX_TENSOR_BYTES ((int64_t)1 << 40)
+#endif
+
 #define ERT_DIM_UNKNOWN (-1)
 #define ERT_DIM_SYM(k) (-2 - (int64_t)(k))
 #define ERT_DIM_IS_KNOWN(d) ((d) >= 0)

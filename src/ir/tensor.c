@@ -95,9 +95,7 @@ void ert_tensor_set_shape(ert_tensor *t, int rank, const int64_t *dims)
 
 /* Largest tensor we agree to allocate: beyond this a size is taken as a corrupt model.
  * Fuzz builds lower it (CMake ERT_FUZZ) so absurd sizes fail fast. */
-#ifndef ERT_MAX_TENSOR_BYTES
-#define ERT_MAX_TENSOR_BYTES ((int64_t)1 << 40)
-#endif
+
 
 ert_status ert_tensor_alloc(ert_tensor *t)
 {

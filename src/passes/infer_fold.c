@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "engine/step.h"
 #include "passes/passes.h"
 
 /* Merges inferred facts with what the model declared for the value. */
@@ -375,22 +376,13 @@ static ert_status infer_graph(ert_graph *g, bool fold, ert_err *err)
             out[i] = n->outputs[i] >= 0 ? &tmp[i] : NULL;
         }
         bool do_fold = fold && all_const;
-        bool dynamic = (n->op->flags & ERT_OPF_DYNAMIC_OUTPUTS) != 0;
         ert_kctx k = {.node = n, .version = n->version, .n_in = n->n_inputs, .in = in,
                       .n_out = n->n_outputs, .out = out, .shapes_only = !do_fold, .err = err};
         st = n->op->infer(&k);
         if (st == ERT_OK && do_fold) {
-            for (int i = 0; i < n->n_outputs && st == ERT_OK && !dynamic; i++) {
-                if (!out[i])
-                    continue;
-                if (!ert_tensor_shape_known(out[i]))
-                    st = ert_op_fail(&k, ERT_ERR_INTERNAL, "output %d shape unknown after "
-                                     "inference of constant inputs", i);
-                else if (ert_tensor_alloc(out[i]) != ERT_OK)
-                    st = ert_op_fail(&k, ERT_ERR_NO_MEMORY, "cannot allocate output %d", i);
-            }
+            st = ert_step_alloc_outputs(&k); /* the executors' step function (step.h) */
             if (st == ERT_OK)
-                st = n->op->run(&k);
+                st = ert_step_kernel(&k, NULL);
         }
         if (st != ERT_OK) {
             for (int i = 0; i < n->n_outputs; i++)
