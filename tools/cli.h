@@ -25,6 +25,10 @@ enum {
 /* Subcommands: argv[0] is the subcommand name; return one of CLI_EXIT_*. */
 int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_run(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
+
+/* Upper bound of --threads: catches typos; far above any edge device's core count. */
+#define CLI_MAX_THREADS 256
 
 /* Prints "edgert <cmd>: <message>\n" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)

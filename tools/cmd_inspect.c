@@ -6,7 +6,7 @@
  * inference fills in what it can, and everything downstream of an unknown shape is
  * reported as unknown rather than guessed.
  *
- * MACs (multiply-accumulates) use the textbook formulas on inferred shapes:
+ * MACs (multiply-accumulates, tools/macs.h) use the textbook formulas on inferred shapes:
  *   Conv           numel(Y) * C_in/group * prod(kernel)   = numel(Y) * prod(W.dims[1:])
  *   ConvTranspose  numel(X) * C_out/group * prod(kernel)  = numel(X) * prod(W.dims[1:])
  *   Gemm           M * N * K
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "macs.h"
 #include "import/onnx_import.h"
 #include "ir/ir.h"
 #include "ops/op.h"
@@ -57,77 +58,7 @@ static void usage(FILE *f)
             "model; 1 on a usage error.\n");
 }
 
-/* ---- MACs ---- */
-
-typedef struct macs {
-    int64_t value;     /* computed count (symbolic dims taken as 1) */
-    bool known;        /* false: could not be computed at all ("?") */
-    bool is_min;       /* a symbolic/unknown dim was taken as 1 */
-} macs;
-
-static const ert_tensor *val(const ert_graph *g, const ert_node *n, bool out, int i)
-{
-    int nv = out ? n->n_outputs : n->n_inputs;
-    if (i >= nv)
-        return NULL;
-    int v = out ? n->outputs[i] : n->inputs[i];
-    return v >= 0 && v < g->n_values ? &g->values[v].t : NULL;
-}
-
-/* Product of dims [from, rank); false if the rank is unknown. */
-static bool dims_prod(const ert_tensor *t, int from, macs *m)
-{
-    if (!t || t->rank < 0)
-        return false;
-    for (int i = from; i < t->rank; i++) {
-        int64_t d = t->dims[i];
-        if (d < 0) {
-            m->is_min = true;
-            d = 1;
-        }
-        if (!ert_mul_ok(m->value, d, &m->value))
-            return false;
-    }
-    return true;
-}
-
-static bool dim_of(const ert_tensor *t, int i, macs *m)
-{
-    if (!t || t->rank <= i || i < 0)
-        return false;
-    int64_t d = t->dims[i];
-    if (d < 0) {
-        m->is_min = true;
-        d = 1;
-    }
-    return ert_mul_ok(m->value, d, &m->value);
-}
-
-/* Returns true if the node is of a type whose MACs we count, with the count in *m. */
-static bool node_macs(const ert_graph *g, const ert_node *n, macs *m)
-{
-    m->value = 1;
-    m->is_min = false;
-    m->known = false;
-    if (n->domain && n->domain[0])
-        return false;
-    const ert_tensor *x = val(g, n, false, 0), *w = val(g, n, false, 1), *y = val(g, n, true, 0);
-    bool ok;
-    if (strcmp(n->op_type, "Conv") == 0) {
-        ok = dims_prod(y, 0, m) && dims_prod(w, 1, m);
-    } else if (strcmp(n->op_type, "ConvTranspose") == 0) {
-        ok = dims_prod(x, 0, m) && dims_prod(w, 1, m);
-    } else if (strcmp(n->op_type, "Gemm") == 0) {
-        bool trans_a = ert_attr_int(n, "transA", 0) != 0;
-        ok = x && x->rank == 2 && dims_prod(y, 0, m) && dim_of(x, trans_a ? 0 : 1, m);
-    } else if (strcmp(n->op_type, "MatMul") == 0) {
-        ok = x && x->rank >= 1 && dims_prod(y, 0, m) && dim_of(x, x->rank - 1, m);
-    } else {
-        return false;
-    }
-    m->known = ok;
-    return true;
-}
+/* ---- MACs: tools/macs.c (shared with bench --profile) ---- */
 
 /* ---- histogram ---- */
 
@@ -437,8 +368,8 @@ int cli_cmd_inspect(int argc, char **argv)
             n_folded++;
             continue;
         }
-        macs m;
-        if (!node_macs(g, n, &m))
+        cli_macs m;
+        if (!cli_node_macs(g, n, &m))
             continue;
         st_->has_macs = true;
         if (!m.known) {
@@ -497,11 +428,11 @@ int cli_cmd_inspect(int argc, char **argv)
         for (int i = 0; i < g->n_nodes; i++) {
             const ert_node *n = &g->nodes[i];
             char shape[256] = "-", buf[160] = "";
-            const ert_tensor *y = val(g, n, true, 0);
+            const ert_tensor *y = cli_node_value(g, n, true, 0);
             if (y)
                 ert_shape_str(y, g, shape, sizeof shape);
-            macs m;
-            if (!node_folded(g, n) && node_macs(g, n, &m)) {
+            cli_macs m;
+            if (!node_folded(g, n) && cli_node_macs(g, n, &m)) {
                 char mb[128];
                 format_macs(m.value, m.known, m.is_min, 0, mb, sizeof mb);
                 snprintf(buf, sizeof buf, "  MACs %s", mb);
