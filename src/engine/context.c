@@ -331,9 +331,11 @@ static int collect_items(ert_context *c, plan_item *items)
             int v = nd->outputs[i];
             if (v < 0 || !ert_tensor_is_dense(&c->vals[v]))
                 continue;
+            /* size from the shape: a discovery buffer may be freed already */
+            int64_t numel = ert_tensor_numel(&c->vals[v]);
+            size_t bytes = numel > 0 ? (size_t)numel * ert_dtype_size_(c->vals[v].dtype) : 1;
             int last = m->last_use[v] < p ? p : m->last_use[v];
-            items[n++] = (plan_item){v, p, last, align_up(c->vals[v].nbytes ? c->vals[v].nbytes
-                                                                             : 1)};
+            items[n++] = (plan_item){v, p, last, align_up(bytes)};
         }
     }
     return n;
