@@ -150,7 +150,7 @@ ert_status ert_infer_if(ert_kctx *k)
 
 ert_status ert_run_if(ert_kctx *k)
 {
-    int64_t c;
+    int64_t c = 0; /* set by read_scalar; initialised for -O3 flow analysis */
     ert_status st = read_scalar(k, k->in[0], "cond", &c);
     if (st != ERT_OK)
         return st;
@@ -348,7 +348,7 @@ ert_status ert_run_loop(ert_kctx *k)
                            (long long)it);
             goto done;
         }
-        int64_t body_cond;
+        int64_t body_cond = 0;
         st = read_scalar(k, ert_subgraph_exec_output(&x, 0), "the body's cond output", &body_cond);
         if (st != ERT_OK)
             goto done;

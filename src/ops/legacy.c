@@ -370,7 +370,7 @@ ert_status ert_run_crop(ert_kctx *k)
     ert_status s = crop_read(k, &p);
     if (s != ERT_OK)
         return s;
-    int64_t od[4];
+    int64_t od[4] = {0, 0, 0, 0};
     if ((s = crop_shape(k, x, &p, od)) != ERT_OK)
         return s;
     size_t es = ert_dtype_size_(x->dtype);

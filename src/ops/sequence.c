@@ -252,7 +252,7 @@ ert_status ert_infer_sequence_at(ert_kctx *k)
 ert_status ert_run_sequence_at(ert_kctx *k)
 {
     const ert_tensor *s = k->in[0];
-    int64_t pos;
+    int64_t pos = 0;
     ert_status st = read_index(k, 1, "position", &pos);
     if (st == ERT_OK)
         st = norm_pos(k, pos, s->seq_len, 0, &pos);
