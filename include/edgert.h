@@ -90,7 +90,12 @@ typedef struct ert_load_options {
     int reference_kernels;   /* 1: run every node with its reference kernel (the oracle) */
     int lenient_attributes;  /* 1: unknown attributes are warnings, not load errors */
     int tune;                /* 1: time the candidate kernels per layer (auto-tuning) */
-    int reserved[3];
+    int tune_threads;        /* threads to tune with (those the contexts will use); 0: 1 */
+    int tuning_budget_ms;    /* bound on the whole search (heuristics once spent); 0: none */
+    const char *timing_cache; /* timing cache file, read and updated; NULL: none */
+    const char *isa;         /* NULL: the best the CPU has (or ERT_ISA); "generic", "avx2",
+                              * "avx512", "neon": cap this model's kernels at that level */
+    int reserved[4];
 } ert_load_options;
 
 ERT_API const char *ert_version(void);

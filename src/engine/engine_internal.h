@@ -38,6 +38,8 @@ struct ert_model {
     int *producer_step;   /* per value: the step writing it, -1 for inputs/constants */
     int max_io;           /* largest node input/output count (sizes the kctx arrays) */
     ert_pass_notes notes; /* graph optimizer: rewrites per kind, reasons for candidates left */
+    ert_isa isa;          /* kernel ISA level in force for this model */
+    int tuned, tune_cached; /* steps whose kernel was timed / taken from the timing cache */
 };
 
 typedef enum ert_ctx_state {

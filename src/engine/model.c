@@ -6,6 +6,7 @@
 
 #include "engine/engine_internal.h"
 #include "import/onnx_import.h"
+#include "engine/tune.h"
 #include "passes/passes.h"
 
 const char *ert_version(void)
@@ -39,24 +40,44 @@ static bool needs_reinfer(const ert_graph *g, const ert_node *n)
     return false;
 }
 
-/* Picks the step's kernel (the first candidate of the CPU table: the heuristic order) and
- * packs its constants. No candidate, or reference kernels requested: NULL. */
-static ert_status choose_kernel(ert_model *m, ert_step *s, const ert_load_options *opt)
+/* Picks the step's kernel among the CPU table's candidates (timed by the tuner, from
+ * the timing cache, or the first: the heuristic order) and packs its constants. No
+ * candidate, or reference kernels requested: NULL (the op's reference kernel). */
+static ert_status choose_kernel(ert_model *m, ert_step *s, ert_tuner *t, ert_isa isa,
+                                const ert_load_options *opt)
 {
     const ert_node *n = &m->g->nodes[s->node];
     if (opt && (opt->reference_kernels || opt->no_optimize))
         return ERT_OK;
     const ert_kernel *cand[8];
-    int nc = ert_cpu_kernels(n, m->g, ert_cpu_isa(), cand, 8);
+    int nc = ert_cpu_kernels(n, m->g, isa, cand, 8);
     if (nc == 0)
         return ERT_OK;
-    s->kernel = cand[0];
+    s->kernel = cand[ert_tuner_pick(t, m->g, n, cand, nc, isa)];
     if (!s->kernel->pack)
         return ERT_OK;
     ert_status st = s->kernel->pack(n, m->g, &s->packed, &m->err);
     if (st != ERT_OK)
         ert_err_prefix(&m->err, "preparing kernel %s for node '%s': ", s->kernel->name, n->name);
     return st;
+}
+
+/* The ISA level this model's kernels may use: the CPU's (capped by ERT_ISA), capped again
+ * by the load option. */
+static ert_status model_isa(ert_model *m, const ert_load_options *opt, ert_isa *isa)
+{
+    *isa = ert_cpu_isa();
+    if (!opt || !opt->isa)
+        return ERT_OK;
+    ert_isa cap;
+    if (!ert_isa_parse(opt->isa, &cap))
+        return ert_errf(&m->err, ERT_ERR_INVALID_ARGUMENT, "unknown ISA level '%s' (use "
+                        "generic, avx2, avx512 or neon)", opt->isa);
+    if (cap == ERT_ISA_GENERIC || ((cap == ERT_ISA_NEON) != (*isa == ERT_ISA_NEON)))
+        *isa = ERT_ISA_GENERIC;
+    else if (cap < *isa)
+        *isa = cap;
+    return ERT_OK;
 }
 
 static ert_status plan_lifetimes(ert_model *m)
@@ -82,7 +103,8 @@ static ert_status plan_lifetimes(ert_model *m)
     return ERT_OK;
 }
 
-static ert_status build_plan(ert_model *m, const ert_load_options *opt)
+static ert_status build_steps(ert_model *m, ert_tuner *t, ert_isa isa,
+                              const ert_load_options *opt)
 {
     ert_graph *g = m->g;
     m->steps = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(ert_step));
@@ -102,7 +124,7 @@ static ert_status build_plan(ert_model *m, const ert_load_options *opt)
         s->own_outputs = s->reinfer;
         s->gen_off = m->n_gen_slots;
         m->n_gen_slots += n->n_inputs;
-        ert_status st = choose_kernel(m, s, opt);
+        ert_status st = choose_kernel(m, s, t, isa, opt);
         if (st != ERT_OK)
             return st;
         n->backend = s->kernel ? ERT_BACKEND_CPU : ERT_BACKEND_CPU_REF;
@@ -117,6 +139,23 @@ static ert_status build_plan(ert_model *m, const ert_load_options *opt)
             return ert_errf(&m->err, ERT_ERR_PARSE, "graph output '%s' has no producer", v->name);
     }
     return plan_lifetimes(m);
+}
+
+static ert_status build_plan(ert_model *m, const ert_load_options *opt)
+{
+    ert_isa isa;
+    ert_tuner t;
+    ert_status st = model_isa(m, opt, &isa);
+    if (st != ERT_OK)
+        return st;
+    st = ert_tuner_init(&t, opt, &m->err);
+    if (st == ERT_OK)
+        st = build_steps(m, &t, isa, opt);
+    m->isa = isa;
+    m->tuned = t.n_timed;
+    m->tune_cached = t.n_cached;
+    ert_status st2 = ert_tuner_finish(&t, st == ERT_OK ? &m->err : &(ert_err){0});
+    return st != ERT_OK ? st : st2;
 }
 
 static ert_status finish_load(ert_model *m, const ert_load_options *opt)

@@ -1,0 +1,346 @@
+/*
+ * tune.c - auto-tuning and the timing cache (see tune.h).
+ *
+ * Cache file: text, one decision a line, "KEY<TAB>KERNEL<TAB>MEDIAN_NS"; lines starting
+ * with '#' are comments. KEY = "cpu=<brand> <family>.<model>|isa=<level>|threads=<n>|
+ * <op>|<dtype:dims of each input, c: for constants>|attrs=<hash>".
+ */
+#include "engine/tune.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/threadpool.h"
+
+#define TUNE_REPS 5
+#define TUNE_MAX_NS_PER_KERNEL 200000000ull /* stop repeating a slow candidate after 0.2 s */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static ert_status add_entry(ert_tuner *t, const char *key, const char *kernel, double ns)
+{
+    for (int i = 0; i < t->n_entries; i++)
+        if (strcmp(t->entries[i].key, key) == 0) {
+            snprintf(t->entries[i].kernel, sizeof t->entries[i].kernel, "%s", kernel);
+            t->entries[i].ns = ns;
+            return ERT_OK;
+        }
+    if (t->n_entries == t->cap_entries) {
+        int cap = t->cap_entries ? 2 * t->cap_entries : 64;
+        ert_tune_entry *e = realloc(t->entries, sizeof *e * (size_t)cap);
+        if (!e)
+            return ERT_ERR_NO_MEMORY;
+        t->entries = e;
+        t->cap_entries = cap;
+    }
+    ert_tune_entry *e = &t->entries[t->n_entries];
+    e->key = strdup(key);
+    if (!e->key)
+        return ERT_ERR_NO_MEMORY;
+    snprintf(e->kernel, sizeof e->kernel, "%s", kernel);
+    e->ns = ns;
+    t->n_entries++;
+    return ERT_OK;
+}
+
+static ert_status read_cache(ert_tuner *t, ert_err *err)
+{
+    FILE *f = fopen(t->cache_path, "r");
+    if (!f)
+        return ERT_OK; /* a new cache */
+    char line[2048];
+    int ln = 0;
+    ert_status st = ERT_OK;
+    while (st == ERT_OK && fgets(line, sizeof line, f)) {
+        ln++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        char *k = strtok(line, "\t"), *kern = strtok(NULL, "\t"), *ns = strtok(NULL, "\t\n");
+        if (!k || !kern || !ns) {
+            st = ert_errf(err, ERT_ERR_PARSE, "timing cache '%s' line %d is malformed (want "
+                          "KEY<TAB>KERNEL<TAB>NS): delete the file to rebuild it",
+                          t->cache_path, ln);
+            break;
+        }
+        st = add_entry(t, k, kern, atof(ns));
+    }
+    fclose(f);
+    return st;
+}
+
+ert_status ert_tuner_init(ert_tuner *t, const ert_load_options *opt, ert_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->enabled = opt && opt->tune;
+    t->threads = opt && opt->tune_threads > 1 ? opt->tune_threads : 1;
+    t->budget_ns = opt && opt->tuning_budget_ms > 0 ? (uint64_t)opt->tuning_budget_ms * 1000000u
+                                                    : 0;
+    t->cache_path = opt ? opt->timing_cache : NULL;
+    if (t->enabled && t->threads > 1 &&
+        ert_threadpool_create(t->threads, NULL, &t->pool) != ERT_OK)
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "cannot start %d tuning threads", t->threads);
+    return t->cache_path ? read_cache(t, err) : ERT_OK;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t attrs_hash(const ert_node *n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int a = 0; a < n->n_attrs; a++) {
+        const ert_attr *at = &n->attrs[a];
+        h = fnv(h, at->name, strlen(at->name));
+        h = fnv(h, &at->type, sizeof at->type);
+        h = fnv(h, &at->i, sizeof at->i);
+        h = fnv(h, &at->f, sizeof at->f);
+        if (at->s)
+            h = fnv(h, at->s, at->s_len);
+        if (at->ints)
+            h = fnv(h, at->ints, sizeof(int64_t) * (size_t)at->n);
+        if (at->floats)
+            h = fnv(h, at->floats, sizeof(float) * (size_t)at->n);
+    }
+    return h;
+}
+
+/* The layer signature; false if an input shape is not concrete (nothing to time). */
+static bool make_key(const ert_tuner *t, const ert_graph *g, const ert_node *n, ert_isa isa,
+                     char *buf, size_t len)
+{
+    const ert_cpu *cpu = ert_cpu_get();
+    int pos = snprintf(buf, len, "cpu=%s %d.%d|isa=%s|threads=%d|%s|", cpu->brand, cpu->family,
+                       cpu->model, ert_isa_name(isa), t->threads, n->op_type);
+    for (int i = 0; i < n->n_inputs && pos < (int)len; i++) {
+        int v = n->inputs[i];
+        if (v < 0) {
+            pos += snprintf(buf + pos, len - (size_t)pos, "-;");
+            continue;
+        }
+        const ert_tensor *x = &g->values[v].t;
+        if (!ert_tensor_shape_known(x) || x->kind != ERT_TENSOR_DENSE)
+            return false;
+        pos += snprintf(buf + pos, len - (size_t)pos, "%s%s:", g->values[v].kind ==
+                        ERT_VALUE_CONST ? "c" : "", ert_dtype_name(x->dtype));
+        for (int d = 0; d < x->rank && pos < (int)len; d++)
+            pos += snprintf(buf + pos, len - (size_t)pos, "%s%lld", d ? "x" : "",
+                            (long long)x->dims[d]);
+        pos += snprintf(buf + pos, len - (size_t)pos, ";");
+    }
+    pos += snprintf(buf + pos, len - (size_t)pos, "|attrs=%016llx",
+                    (unsigned long long)attrs_hash(n));
+    return pos < (int)len;
+}
+
+/* Tensors for timing one node: constants are the model's, the rest random. */
+typedef struct bench_io {
+    ert_tensor *own;           /* n_in + n_out temporaries */
+    ert_tensor **in, **out;    /* ERT_KCTX_MIN_SLOTS or more slots each */
+    int slots;
+    void *params, *ws, *packed;
+} bench_io;
+
+static void bench_free(bench_io *b, int n, const ert_kernel *kern)
+{
+    for (int i = 0; b->own && i < n; i++)
+        ert_tensor_free_data(&b->own[i]);
+    if (b->packed && kern->free_packed)
+        kern->free_packed(b->packed);
+    free(b->own);
+    free(b->in);
+    free(b->out);
+    free(b->params);
+    free(b->ws);
+    memset(b, 0, sizeof *b);
+}
+
+static void fill_random(ert_tensor *x)
+{
+    uint32_t s = 12345;
+    int64_t n = ert_tensor_numel(x);
+    float *p = x->data;
+    for (int64_t i = 0; x->dtype == ERT_DTYPE_FLOAT32 && i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = (float)(s >> 8) / (float)(1u << 24) - 0.5f;
+    }
+}
+
+static ert_status bench_setup(bench_io *b, const ert_graph *g, const ert_node *n, ert_kctx *k,
+                              ert_err *err)
+{
+    int tot = n->n_inputs + n->n_outputs;
+    b->slots = n->n_inputs > n->n_outputs ? n->n_inputs : n->n_outputs;
+    if (b->slots < ERT_KCTX_MIN_SLOTS)
+        b->slots = ERT_KCTX_MIN_SLOTS;
+    b->own = calloc((size_t)tot + 1, sizeof(ert_tensor));
+    b->in = calloc((size_t)b->slots, sizeof(ert_tensor *));
+    b->out = calloc((size_t)b->slots, sizeof(ert_tensor *));
+    b->params = aligned_alloc(64, ERT_STEP_PARAMS_BYTES);
+    if (!b->own || !b->in || !b->out || !b->params)
+        return ERT_ERR_NO_MEMORY;
+    memset(b->params, 0, ERT_STEP_PARAMS_BYTES);
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = n->inputs[i];
+        if (v < 0)
+            continue;
+        if (g->values[v].kind == ERT_VALUE_CONST) {
+            b->in[i] = (ert_tensor *)&g->values[v].t;
+            continue;
+        }
+        ert_tensor *x = &b->own[i];
+        x->dtype = g->values[v].t.dtype;
+        ert_tensor_set_shape(x, g->values[v].t.rank, g->values[v].t.dims);
+        if (ert_tensor_alloc(x) != ERT_OK)
+            return ERT_ERR_NO_MEMORY;
+        fill_random(x);
+        b->in[i] = x;
+    }
+    for (int i = 0; i < n->n_outputs; i++)
+        b->out[i] = n->outputs[i] >= 0 ? &b->own[n->n_inputs + i] : NULL;
+    *k = (ert_kctx){.node = n, .version = n->version, .n_in = n->n_inputs, .in = b->in,
+                    .n_out = n->n_outputs, .out = b->out, .err = err, .params = b->params};
+    ert_status st = n->op->infer(k);
+    for (int i = 0; i < n->n_outputs && st == ERT_OK; i++)
+        if (b->out[i] && ert_tensor_alloc(b->out[i]) != ERT_OK)
+            st = ERT_ERR_NO_MEMORY;
+    return st;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median wall time of kern on n; < 0 if it cannot be timed. */
+static double time_kernel(ert_tuner *t, const ert_graph *g, const ert_node *n,
+                          const ert_kernel *kern)
+{
+    ert_err err = {0};
+    bench_io b = {0};
+    ert_kctx k;
+    double med = -1;
+    size_t ws = 0;
+    if (bench_setup(&b, g, n, &k, &err) != ERT_OK ||
+        (kern->pack && kern->pack(n, g, &b.packed, &err) != ERT_OK))
+        goto done;
+    k.packed = b.packed;
+    k.pool = t->pool;
+    if (kern->plan && kern->plan(&k, &ws) != ERT_OK)
+        goto done;
+    if (ws && !(b.ws = aligned_alloc(64, (ws + 63) & ~(size_t)63)))
+        goto done;
+    k.ws = b.ws;
+    k.ws_bytes = ws;
+    if (kern->run(&k) != ERT_OK) /* warm-up: caches, page faults */
+        goto done;
+    uint64_t ns[TUNE_REPS], total = 0;
+    int reps = 0;
+    while (reps < TUNE_REPS && total < TUNE_MAX_NS_PER_KERNEL) {
+        uint64_t t0 = now_ns();
+        if (kern->run(&k) != ERT_OK)
+            goto done;
+        ns[reps] = now_ns() - t0;
+        total += ns[reps++];
+    }
+    qsort(ns, (size_t)reps, sizeof ns[0], cmp_u64);
+    med = (double)ns[reps / 2];
+done:
+    bench_free(&b, n->n_inputs + n->n_outputs, kern);
+    return med;
+}
+
+static bool all_float_inputs(const ert_graph *g, const ert_node *n)
+{
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = n->inputs[i];
+        if (v >= 0 && g->values[v].kind != ERT_VALUE_CONST &&
+            g->values[v].t.dtype != ERT_DTYPE_FLOAT32)
+            return false;
+    }
+    return true;
+}
+
+static int pick_by_name(const ert_kernel **cand, int nc, const char *name)
+{
+    for (int i = 0; i < nc; i++)
+        if (strcmp(cand[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
+int ert_tuner_pick(ert_tuner *t, const ert_graph *g, const ert_node *n, const ert_kernel **cand,
+                   int nc, ert_isa isa)
+{
+    char key[1024];
+    if (nc <= 1 || !make_key(t, g, n, isa, key, sizeof key))
+        return 0;
+    for (int i = 0; i < t->n_entries; i++)
+        if (strcmp(t->entries[i].key, key) == 0) {
+            int j = pick_by_name(cand, nc, t->entries[i].kernel);
+            if (j >= 0) {
+                t->n_cached++;
+                return j;
+            }
+        }
+    if (!t->enabled || !all_float_inputs(g, n) || (t->budget_ns && t->spent_ns >= t->budget_ns)) {
+        t->n_heuristic++;
+        return 0;
+    }
+    uint64_t t0 = now_ns();
+    int best = 0;
+    double best_ns = -1;
+    for (int i = 0; i < nc; i++) {
+        double ns = time_kernel(t, g, n, cand[i]);
+        if (ns >= 0 && (best_ns < 0 || ns < best_ns)) {
+            best = i;
+            best_ns = ns;
+        }
+    }
+    t->spent_ns += now_ns() - t0;
+    t->n_timed++;
+    if (best_ns >= 0 && add_entry(t, key, cand[best]->name, best_ns) == ERT_OK)
+        t->dirty = true;
+    return best;
+}
+
+ert_status ert_tuner_finish(ert_tuner *t, ert_err *err)
+{
+    ert_status st = ERT_OK;
+    if (t->cache_path && t->dirty) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", t->cache_path);
+        FILE *f = fopen(tmp, "w");
+        bool ok = f != NULL;
+        if (f) {
+            ok = fprintf(f, "# edgert timing cache v1: KEY<TAB>KERNEL<TAB>MEDIAN_NS\n") > 0;
+            for (int i = 0; i < t->n_entries && ok; i++)
+                ok = fprintf(f, "%s\t%s\t%.0f\n", t->entries[i].key, t->entries[i].kernel,
+                             t->entries[i].ns) > 0;
+            ok = (fclose(f) == 0) && ok;
+        }
+        if (!ok || rename(tmp, t->cache_path) != 0) {
+            remove(tmp);
+            st = ert_errf(err, ERT_ERR_IO, "cannot write timing cache '%s': check the folder "
+                          "exists and is writable", t->cache_path);
+        }
+    }
+    for (int i = 0; i < t->n_entries; i++)
+        free(t->entries[i].key);
+    free(t->entries);
+    ert_threadpool_free(t->pool);
+    memset(t, 0, sizeof *t);
+    return st;
+}
