@@ -1,6 +1,6 @@
 /*
  * edgert.c - entry point of the `edgert` command-line tool: global options and
- * subcommand dispatch (inspect, run). Each subcommand lives in tools/cmd_<name>.c and
+ * subcommand dispatch (inspect, run, bench). Each subcommand lives in tools/cmd_<name>.c and
  * parses its own options with getopt_long.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -23,6 +23,7 @@ typedef struct cli_command {
 static const cli_command commands[] = {
     {"inspect", cli_cmd_inspect, "describe a model: I/O, opsets, ops, parameters, MACs"},
     {"run", cli_cmd_run, "run a model once on .npy or random inputs, write outputs as .npy"},
+    {"bench", cli_cmd_bench, "time a model (latency percentiles, GFLOP/s, % of peak; per layer)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -30,4 +30,15 @@ const ert_tensor *cli_node_value(const ert_graph *g, const ert_node *n, bool out
 /* True if n is of a type whose MACs are counted, with the count in *m. */
 bool cli_node_macs(const ert_graph *g, const ert_node *n, cli_macs *m);
 
+/* The same with output 0's shape replaced by rank/dims (a shape seen at run time). */
+bool cli_node_macs_out(const ert_graph *g, const ert_node *n, int rank, const int64_t *dims,
+                       cli_macs *m);
+
+/* False for a dead node or one whose outputs were all folded into constants. */
+bool cli_node_live(const ert_graph *g, const ert_node *n);
+
+/* Sum over the live nodes (is_min if any term is a minimum or unknown; known false on
+ * overflow). */
+cli_macs cli_graph_macs(const ert_graph *g);
+
 #endif /* ERT_CLI_MACS_H */

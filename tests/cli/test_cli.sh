@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_cli.sh EDGERT_BINARY SCRATCH_DIR - end-to-end tests of the `edgert` CLI.
 #
-# Checks exit codes and messages of `edgert`, `edgert inspect` and `edgert run` on tiny
+# Checks exit codes and messages of `edgert`, `edgert inspect`, `run` and `bench` on tiny
 # models made at test time by make_models.py (needs /usr/bin/python3 with onnx and numpy;
 # without them the script exits 77, ctest's SKIP_RETURN_CODE). Output .npy files are
 # compared with numpy references; the Conv MACs are computed here with the textbook
@@ -246,6 +246,62 @@ expect "a symbolic dim sized by one input sizes another" 0 "b +dim 0 \('n'\) = 5
     "$BIN" run "$M/share.onnx" --input "a=$M/a5.npy"
 expect "conflicting sizes of one symbolic dim" 3 "dims with one name must agree" \
     "$BIN" run "$M/share.onnx" --input "a=$M/a5.npy" --shapes b:4x2
+
+# ---- run --threads ----
+expect "run --threads 2" 0 "run time: [0-9.]+ ms" \
+    "$BIN" run "$M/conv.onnx" --threads 2 --input "x=$M/x.npy" --output-dir "$DIR/out_t2"
+close "2-thread output matches numpy reference" "$DIR/out_t2/y_out_0_1.npy" "$M/ref_relu.npy"
+expect "run --threads 0: usage error" 1 "--threads '0'" "$BIN" run "$M/conv.onnx" --threads 0
+
+# ---- bench ----
+expect "edgert --help lists bench" 0 "bench +time a model" "$BIN" --help
+expect "edgert bench --help" 0 "Usage: edgert bench" "$BIN" bench --help
+expect "bench report: latency line" 0 "latency ms +min [0-9.]+ +median [0-9.]+ .*p99" \
+    "$BIN" bench "$M/conv.onnx" --iters 5 --warmup 1
+expect "bench --profile: per-layer table with the Conv's MACs" 0 \
+    "Conv .* $(awk -v m="$MACS" 'BEGIN { printf "%.2f", m / 1e6 }') " \
+    "$BIN" bench "$M/conv.onnx" --iters 3 --profile
+# JSON: stdout alone must be one line of JSON with sane fields (checked by python).
+for prof in "" --profile; do
+    if JS=$("$BIN" bench "$M/conv.onnx" --json --threads 2 --iters 7 --warmup 2 $prof 2>/dev/null) &&
+       msg=$("$PY" - "$MACS" "$prof" "$JS" 2>&1 <<'PYEOF'
+import json, sys
+macs, prof, text = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+assert text.count("\n") == 0, "more than one line"
+d = json.loads(text)
+need = ["model", "isa", "threads", "iters", "warmup", "min_ms", "median_ms", "mean_ms", "p90_ms",
+        "p99_ms", "max_ms", "throughput_ips", "macs", "gmacs", "gflops", "peak_gflops", "peak_pct",
+        "peak_rss_mb", "load_ms"]
+missing = [k for k in need if k not in d]
+assert not missing, f"missing {missing}"
+assert d["threads"] == 2 and d["iters"] == 7 and d["warmup"] == 2, d
+assert d["isa"] in ("generic", "avx2", "avx512", "neon"), d["isa"]
+assert 0 < d["min_ms"] <= d["median_ms"] <= d["p90_ms"] <= d["p99_ms"] <= d["max_ms"], d
+assert d["min_ms"] <= d["mean_ms"] <= d["max_ms"], d
+assert d["model"].endswith("conv.onnx") and d["peak_gflops"] > 0 and d["peak_rss_mb"] > 0, d
+assert d["macs"] == macs and abs(d["gmacs"] * 1e9 - macs) < 1000, (d["macs"], d["gmacs"], macs)
+assert not d["gmacs_is_min"], d
+if prof:
+    convs = [l for l in d["layers"] if "Conv" in l["op"]]
+    assert len(convs) == 1 and convs[0]["macs"] == macs, d["layers"]
+    assert all(l["median_ms"] >= 0 and l["shape"] for l in d["layers"]), d["layers"]
+PYEOF
+       ); then ok "bench --json $prof: one line, fields present and sane"
+    else bad "bench --json $prof: one line, fields present and sane" "$msg" "$JS"; fi
+done
+expect "bench --threads 0: usage error" 1 "--threads '0': expected an integer" \
+    "$BIN" bench "$M/conv.onnx" --threads 0
+expect "bench --iters abc: usage error" 1 "--iters 'abc'" "$BIN" bench "$M/conv.onnx" --iters abc
+expect "bench --iters 0: usage error" 1 "--iters '0'" "$BIN" bench "$M/conv.onnx" --iters 0
+expect "bench --warmup -1: usage error" 1 "--warmup '-1'" "$BIN" bench "$M/conv.onnx" --warmup -1
+expect "bench unknown option: usage error" 1 "unknown option '--bogus'" \
+    "$BIN" bench --bogus "$M/conv.onnx"
+expect "bench without model: usage error" 1 "missing MODEL" "$BIN" bench
+expect "bench missing model file" 2 "nonexistent\.onnx" "$BIN" bench "$M/nonexistent.onnx"
+expect "bench symbolic dim without --shapes: bad input" 3 "dim 0 \('batch'\).*--shapes" \
+    "$BIN" bench "$M/dyn.onnx"
+expect "bench --shapes sizes a symbolic dim" 0 "latency ms" \
+    "$BIN" bench "$M/dyn.onnx" --shapes x:3x4 --iters 2
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
