@@ -1,0 +1,23 @@
+/*
+ * act_isa.h - the per-ISA entry points behind ert_act_f32 (private to kernels/).
+ *
+ * Each is one instantiation of act_body.inc: the same range reductions and polynomials,
+ * so every level has the same documented error (act.c). Other families' ISA units may
+ * call their level's entry directly to skip the dispatch in a row loop.
+ */
+#ifndef ERT_ACT_ISA_H
+#define ERT_ACT_ISA_H
+
+#include "kernels/act/act.h"
+
+void ert_act_f32_ref(const ert_act_params *a, float *x, int64_t n, int64_t channel);
+void ert_act_f32_avx2(const ert_act_params *a, float *x, int64_t n, int64_t channel);
+void ert_act_f32_avx512(const ert_act_params *a, float *x, int64_t n, int64_t channel);
+
+/* y = exp(x) in place, same error as the activations' exp (act.c). */
+void ert_act_exp_f32_isa(ert_isa isa, float *x, int64_t n);
+void ert_act_exp_f32_ref(float *x, int64_t n);
+void ert_act_exp_f32_avx2(float *x, int64_t n);
+void ert_act_exp_f32_avx512(float *x, int64_t n);
+
+#endif /* ERT_ACT_ISA_H */
