@@ -1,28 +1,36 @@
 #!/usr/bin/python3
 """Latency benchmark: edgert vs ONNX Runtime (CPU EP), same model, same input, one run.
 
-    /usr/bin/python3 bench/bench_vs_ort.py [--models NAME ...] [--repeat 10] [--warmup 2]
-        [--rounds 3] [--threads 1] [--edgert PATH] [--report bench/RESULTS.md]
-        [--callgrind MODEL|none] [--profile] [--peak-gflops 116.7] [--list]
+    /usr/bin/python3 bench/bench_vs_ort.py [--models NAME ...] [--threads 1 2] [--repeat 10]
+        [--warmup 2] [--rounds 3] [--edgert PATH] [--report bench/RESULTS.md]
+        [--callgrind MODEL|none] [--profile] [--peak-gflops X] [--list]
 
-For each model, the two engines take turns for --rounds rounds (edgert first in even
-rounds, ORT first in odd ones), so a burst of load from another tenant lands on both
-rather than on one. In each round each engine is a fresh process that loads the model,
-runs --warmup untimed inferences, then --repeat timed ones:
-    edgert:  edgert run MODEL --input NAME=input.npy --warmup W --repeat R --print-times
+For each model and each thread count (--threads, default 1 and 2), the two engines take
+turns for --rounds rounds (edgert first in even rounds, ORT first in odd ones), so a
+burst of load from another tenant lands on both rather than on one. In each round each
+engine is a fresh process that loads the model, runs --warmup untimed inferences, then
+--repeat timed ones:
+    edgert:  edgert bench MODEL --json --threads T --input NAME=input.npy --warmup W --iters R
     ORT:     node bench/ort_bench.js MODEL NAME=input.npy --warmup W --repeat R --threads T
              (graph optimisation 'all', intraOpNumThreads T, interOpNumThreads 1)
 All rounds' timed runs are pooled: median, min and p90 per engine, the ratio of the
 medians (edgert / ORT, > 1 means edgert is slower) and the range of the per-round ratios
-(how much the ratio moved between rounds). GFLOP/s = 2 x MACs / median, with MACs from
-`edgert inspect MODEL --shapes NAME:DIMS`; % of peak is against --peak-gflops per core x
-threads (edgert runs on one thread today, whatever --threads says).
+(how much the ratio moved between rounds). Each process's peak RSS comes from wait4()
+(the kernel's ru_maxrss of that child; ORT's includes Node.js itself).
 
---callgrind MODEL (default ppocr_cls) also counts the instructions (Ir) of one inference
-under valgrind --tool=callgrind, collecting only inside ert_context_run: unlike wall
-time this does not move with the machine's load, so it is the figure to compare across
-commits. --profile samples edgert with `perf record` (whole process, so load time is in
-it) and lists the hottest functions with the source file that defines them.
+GFLOP/s = 2 x MACs / median, with MACs from edgert's JSON (Conv/ConvTranspose/Gemm/MatMul
+on the shapes of the run, tools/macs.h). % of peak is against the FP32 FMA peak of T
+threads that each edgert process measures at its start (src/kernels/peak: T threads of
+FMA chains at once, widest ISA in force); the best of the rounds is used, since load
+from others can only lower it. --peak-gflops X replaces it by X per core x T.
+../shared/tools/peak_flops.c, where present, is also run once for the report's header
+(one core, zmm and ymm).
+
+--callgrind MODEL (off by default) counts the instructions (Ir) of one single-threaded
+inference under valgrind --tool=callgrind, collecting only inside ert_context_run: unlike
+wall time this does not move with the machine's load, so it is the figure to compare
+across commits. --profile (off by default) samples edgert with `perf record` (whole
+process, so load time is in it) and lists the hottest functions with their source file.
 
 Inputs are the parity harness's (scripts/parity.py: rendered documents and text lines,
 synthetic photos), saved under --workdir. The report (--report) is markdown; if the file
@@ -40,6 +48,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -50,7 +59,6 @@ import parity  # noqa: E402  (the cases, input makers and model paths)
 
 DEFAULT_MODELS = ["ppocr_det", "ppocr_rec", "ppocr_cls", "resnet50", "mobilenet_v2",
                   "efficientnet_b0", "yolov5n", "depth_unet"]
-PEAK_GFLOPS_PER_CORE = 116.7  # ../shared/machine-peak.md: Zen 4, 32 FP32 flop/cycle at ~3.65 GHz
 PEAK_SRC = os.path.join(os.path.dirname(ROOT), "shared", "tools", "peak_flops.c")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
@@ -66,6 +74,32 @@ def case_for(name):
 def sh(cmd, timeout=None):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return p.returncode, p.stdout
+
+
+def sh_rss(cmd, timeout):
+    """Runs cmd; returns (rc, stdout, stderr, peak RSS in MiB of that child alone). wait4()
+    reaps the child itself, so its own rusage (ru_maxrss, KiB on Linux) is read, not the
+    running maximum over all children that RUSAGE_CHILDREN would give."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = []
+    timer = threading.Timer(timeout, lambda: (killed.append(True), p.kill()))
+    timer.start()
+    err = []
+    t = threading.Thread(target=lambda: err.append(p.stderr.read()))
+    t.start()
+    out = p.stdout.read()
+    t.join()
+    _, status, ru = os.wait4(p.pid, 0)
+    timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if killed:
+        raise subprocess.TimeoutExpired(cmd, timeout)
+    return p.returncode, out, "".join(err), ru.ru_maxrss / 1024.0
+
+
+def last_line(text):
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
 
 
 def loadavg():
@@ -91,7 +125,7 @@ def cpu_info():
             k, v = (s.strip() for s in line.split(":", 1))
             info.setdefault(k, v)
     flags = info.get("flags", "").split()
-    simd = [x for x in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni") if x in flags]
+    simd = [x for x in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if x in flags]
     name = info.get("model name", "?")
     return (f"{name} (family {info.get('cpu family', '?')} model {info.get('model', '?')} "
             f"stepping {info.get('stepping', '?')}), {os.cpu_count()} logical CPUs "
@@ -111,31 +145,30 @@ def stats(t):
     return dict(median=statistics.median(s), min=s[0], p90=s[max(0, -(-9 * len(s) // 10) - 1)], n=len(s))
 
 
-def macs_of(edgert, model, in_name, shp):
-    rc, out = sh([edgert, "inspect", model, "--shapes", f"{in_name}:{shp}"])
-    m = re.search(r"^\s*Total\s+(\d+)", out, re.M)
-    return int(m.group(1)) if rc == 0 and m else None
-
-
-def run_edgert(edgert, model, in_name, inp, warmup, repeat, timeout):
-    cmd = [edgert, "run", model, "--input", f"{in_name}={inp}", "--warmup", str(warmup),
-           "--repeat", str(repeat), "--print-times"]
-    rc, out = sh(cmd, timeout)
-    m = re.search(r"^run times ms:(.*)$", out, re.M)
-    if rc != 0 or not m:
-        raise RuntimeError(f"edgert rc={rc}: {out.strip().splitlines()[-1] if out.strip() else ''}")
-    return [float(x) for x in m.group(1).split()]
+def run_edgert(edgert, model, in_name, inp, warmup, repeat, threads, timeout):
+    """One `edgert bench --json` process: its JSON (times_ms, macs, peak_gflops, isa, ...)
+    plus the child's peak RSS."""
+    cmd = [edgert, "bench", model, "--json", "--threads", str(threads), "--input", f"{in_name}={inp}",
+           "--warmup", str(warmup), "--iters", str(repeat)]
+    rc, out, err, rss = sh_rss(cmd, timeout)
+    js = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if rc != 0 or not js:
+        raise RuntimeError(f"edgert rc={rc}: {last_line(err) or last_line(out)}")
+    d = json.loads(js[-1])
+    d["rss_mb"] = rss
+    return d
 
 
 def run_ort(model, in_name, inp, warmup, repeat, threads, timeout):
     cmd = ["node", os.path.join(ROOT, "bench", "ort_bench.js"), model, f"{in_name}={inp}",
            "--warmup", str(warmup), "--repeat", str(repeat), "--threads", str(threads)]
-    rc, out = sh(cmd, timeout)
+    rc, out, err, rss = sh_rss(cmd, timeout)
     js = [ln for ln in out.splitlines() if ln.startswith("{")]
     if rc != 0 or not js:
-        raise RuntimeError(f"ORT rc={rc}: {out.strip().splitlines()[-1] if out.strip() else ''}")
+        raise RuntimeError(f"ORT rc={rc}: {last_line(err) or last_line(out)}")
     d = json.loads(js[-1])
-    return d["times_ms"], d.get("ort_version", "?"), d.get("cpu_per_wall")
+    d["rss_mb"] = rss
+    return d
 
 
 def defining_file(func, cache={}):  # noqa: B006  (memo)
@@ -158,12 +191,12 @@ def defining_file(func, cache={}):  # noqa: B006  (memo)
     return found
 
 
-def perf_profile(edgert, model, in_name, inp, repeat, workdir, top=6):
+def perf_profile(edgert, model, in_name, inp, repeat, threads, workdir, top=6):
     data = os.path.join(workdir, "perf.data")
     rc, out = sh(["perf", "record", "-q", "-F", "999", "-o", data, edgert, "run", model, "--input",
-                  f"{in_name}={inp}", "--repeat", str(repeat)])
+                  f"{in_name}={inp}", "--repeat", str(repeat), "--threads", str(threads)])
     if rc != 0:
-        return f"perf failed: {out.strip().splitlines()[-1] if out.strip() else rc}"
+        return f"perf failed: {last_line(out) or rc}"
     rc, rep = sh(["perf", "report", "-i", data, "--stdio", "--sort", "symbol"])
     items = []
     for ln in rep.splitlines():
@@ -176,7 +209,8 @@ def perf_profile(edgert, model, in_name, inp, repeat, workdir, top=6):
 
 
 def callgrind_ir(edgert, model, in_name, inp, workdir, top=5):
-    """Ir of one inference (collection only inside ert_context_run) and the top functions."""
+    """Ir of one single-threaded inference (collection only inside ert_context_run) and the
+    top functions."""
     out_file = os.path.join(workdir, "callgrind.out")
     rc, out = sh(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
                   "--collect-atstart=no", "--toggle-collect=ert_context_run", edgert, "run", model,
@@ -194,57 +228,164 @@ def callgrind_ir(edgert, model, in_name, inp, workdir, top=5):
     return int(m.group(1)), ", ".join(items)
 
 
-def measure_peak(workdir):
-    """One core's FP32 FMA peak in GFLOP/s, measured with ../shared/tools/peak_flops.c (widest
-    vectors the CPU has; best of 3), and how it was found. The machine behind a name changes
-    (Zen 4 runs zmm FMAs as two halves, Zen 5 does not: 2x the peak), so measure, don't assume."""
+def peak_flops_1core(workdir):
+    """One core's FP32 FMA peak from ../shared/tools/peak_flops.c ({'avx512': x, 'avx2': y}),
+    or None without the file, gcc or AVX-512 (it is built with -mavx512f)."""
     with open("/proc/cpuinfo") as f:
-        avx512 = " avx512f" in f.read()
+        if " avx512f" not in f.read():
+            return None
     exe = os.path.join(workdir, "peak_flops")
-    if os.path.exists(PEAK_SRC) and shutil.which("gcc"):
-        rc, out = sh(["gcc", "-O2", "-mavx512f", "-mfma", PEAK_SRC, "-o", exe])
-        if rc == 0:
-            best = 0.0
-            for _ in range(3):
-                rc, out = sh([exe])
-                m = re.search(r"\{.*\}\s*\}", out, re.S)
-                if rc == 0 and m:
-                    d = json.loads(m.group(0))["fp32_fma_peak_gflops_1core"]
-                    best = max(best, d["avx512"] if avx512 else d["avx2"])
-            if best > 0:
-                return best, f"measured now with {os.path.relpath(PEAK_SRC, ROOT)} ({'zmm' if avx512 else 'ymm'} FMA)"
-    return PEAK_GFLOPS_PER_CORE, "../shared/machine-peak.md (not measured: no peak_flops.c or gcc)"
+    if not (os.path.exists(PEAK_SRC) and shutil.which("gcc")):
+        return None
+    rc, _ = sh(["gcc", "-O2", "-mavx512f", "-mfma", PEAK_SRC, "-o", exe])
+    if rc != 0:
+        return None
+    rc, out = sh([exe])
+    m = re.search(r"\{.*\}\s*\}", out, re.S)
+    return json.loads(m.group(0))["fp32_fma_peak_gflops_1core"] if rc == 0 and m else None
 
 
 def fmt(v, nd=1):
     return "-" if v is None else f"{v:.{nd}f}"
 
 
-def main(argv=None):
+def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", action="extend", metavar="NAME",
                     help=f"models (default: {' '.join(DEFAULT_MODELS)})")
+    ap.add_argument("--threads", nargs="+", type=int, default=None, metavar="N",
+                    help="thread counts, each a row per model (default: 1 2); both engines get N")
     ap.add_argument("--repeat", type=int, default=10, help="timed runs per engine per round (default 10)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed runs per process before timing (default 2)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per model (default 3)")
-    ap.add_argument("--threads", type=int, default=1, help="ORT intra-op threads (default 1); edgert uses 1")
     ap.add_argument("--edgert", default=os.path.join(ROOT, "build-bench", "edgert"),
                     help="edgert binary (default build-bench/edgert, a Release build)")
     ap.add_argument("--report", help="write the results as markdown here (e.g. bench/RESULTS.md)")
     ap.add_argument("--workdir", default=os.path.join(ROOT, "out", "bench"), help="inputs (default out/bench)")
     ap.add_argument("--models-dir", default=os.path.join(ROOT, "models"), help="exported models (default models/)")
-    ap.add_argument("--callgrind", default="ppocr_cls", metavar="MODEL|none",
-                    help="count one inference's instructions under callgrind (default ppocr_cls)")
+    ap.add_argument("--callgrind", default="none", metavar="MODEL|none",
+                    help="count one inference's instructions under callgrind (default none)")
     ap.add_argument("--profile", action="store_true", help="perf-sample edgert per model: hottest functions")
     ap.add_argument("--peak-gflops", type=float,
-                    help="one core's FP32 peak in GFLOP/s (default: measure it with "
-                    "../shared/tools/peak_flops.c; without it 116.7 from ../shared/machine-peak.md)")
+                    help="one core's FP32 peak in GFLOP/s, used x threads (default: the peak each "
+                    "edgert bench process measures for its threads)")
     ap.add_argument("--timeout", type=int, default=1800, help="per-process timeout in seconds")
     ap.add_argument("--commit", help="what the edgert binary was built from, for the report (default: this "
                     "checkout's HEAD and its count of uncommitted files in src/include/tools)")
     ap.add_argument("--list", action="store_true", help="list the models and exit")
     args = ap.parse_args(argv)
+    args.threads = args.threads or [1, 2]
+    if any(t < 1 for t in args.threads) or args.rounds < 1 or args.repeat < 1 or args.warmup < 0:
+        ap.error("--threads, --rounds and --repeat must be >= 1, --warmup >= 0")
+    return args
 
+
+def bench_pair(args, env, edgert, model, in_name, inp, threads):
+    """--rounds alternating rounds of both engines at one thread count."""
+    row = dict(threads=threads, e=[], o=[], ratios=[], cpw=[], peaks=[], e_rss=[], o_rss=[], macs=None,
+               isa="?", note="", load=loadavg())
+    try:
+        for r in range(args.rounds):
+            order = ("e", "o") if r % 2 == 0 else ("o", "e")
+            got = {}
+            for eng in order:
+                if eng == "e":
+                    d = run_edgert(edgert, model, in_name, inp, args.warmup, args.repeat, threads, args.timeout)
+                    got["e"] = d["times_ms"]
+                    row["peaks"].append(d["peak_gflops"])
+                    row["e_rss"].append(d["rss_mb"])
+                    row["macs"], row["isa"] = d.get("macs"), d.get("isa", "?")
+                else:
+                    d = run_ort(model, in_name, inp, args.warmup, args.repeat, threads, args.timeout)
+                    got["o"], env["ort"] = d["times_ms"], d.get("ort_version", "?")
+                    row["o_rss"].append(d["rss_mb"])
+                    if d.get("cpu_per_wall") is not None:
+                        row["cpw"].append(d["cpu_per_wall"])
+            row["e"] += got["e"]
+            row["o"] += got["o"]
+            row["ratios"].append(statistics.median(got["e"]) / statistics.median(got["o"]))
+            print(f"  {threads} thread(s), round {r + 1}: edgert median {statistics.median(got['e']):.2f} ms, "
+                  f"ORT {statistics.median(got['o']):.2f} ms", flush=True)
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as ex:
+        row["note"] = str(ex)[:160]
+        print("  " + row["note"], flush=True)
+    if args.peak_gflops:
+        row["peak"] = args.peak_gflops * threads
+    else:
+        row["peak"] = max(row["peaks"]) if row["peaks"] else None
+    return row
+
+
+def bench_model(args, env, edgert, name):
+    _, _, _, in_name, shape, maker = case_for(name)
+    shp = "x".join(map(str, shape))
+    model = parity.model_path(case_for(name), args.models_dir)
+    cdir = os.path.join(args.workdir, f"{name}_{shp}")
+    os.makedirs(cdir, exist_ok=True)
+    inp = os.path.join(cdir, "input.npy")
+    np.save(inp, np.ascontiguousarray(maker(shape), dtype=np.float32))
+    print(f"{name} {shp}: load {loadavg()}", flush=True)
+    rows = []
+    for t in args.threads:
+        row = bench_pair(args, env, edgert, model, in_name, inp, t)
+        row.update(name=name, shp=shp)
+        rows.append(row)
+    if args.profile and rows and rows[0]["e"]:
+        rows[0]["profile"] = perf_profile(edgert, model, in_name, inp, max(3, args.repeat // 2),
+                                          args.threads[0], cdir)
+        print(f"  profile: {rows[0]['profile']}", flush=True)
+    return rows
+
+
+def run_callgrind(args, edgert):
+    c = case_for(args.callgrind)
+    if c is None:
+        print(f"bench_vs_ort.py: --callgrind: unknown model {args.callgrind}", file=sys.stderr)
+        return None
+    if not shutil.which("valgrind"):
+        print("bench_vs_ort.py: --callgrind: no valgrind", file=sys.stderr)
+        return None
+    shp = "x".join(map(str, c[4]))
+    cdir = os.path.join(args.workdir, f"{c[0]}_{shp}")
+    inp = os.path.join(cdir, "input.npy")
+    if not os.path.exists(inp):
+        os.makedirs(cdir, exist_ok=True)
+        np.save(inp, np.ascontiguousarray(c[5](c[4]), dtype=np.float32))
+    model = parity.model_path(c, args.models_dir)
+    ir, top = callgrind_ir(edgert, model, c[3], inp, cdir)
+    try:
+        macs = run_edgert(edgert, model, c[3], inp, 0, 1, 1, args.timeout).get("macs")
+    except (RuntimeError, subprocess.TimeoutExpired):
+        macs = None
+    print(f"callgrind {c[0]} {shp}: {ir} Ir per inference; {top}", flush=True)
+    return dict(name=c[0], shp=shp, ir=ir, top=top, macs=macs)
+
+
+HDR = ["model", "input", "threads", "GMACs", "edgert median ms", "edgert min / p90", "ORT median ms",
+       "ORT min / p90", "edgert / ORT", "per-round ratio", "peak GFLOP/s", "edgert GFLOP/s", "edgert % peak",
+       "ORT GFLOP/s", "ORT % peak", "edgert RSS MiB", "ORT RSS MiB", "ORT cores busy", "load (1/5/15)"]
+
+
+def table_row(r):
+    e = stats(r["e"]) if r["e"] else None
+    o = stats(r["o"]) if r["o"] else None
+    macs, peak = r["macs"], r["peak"]
+    g = lambda s: 2 * macs / (s["median"] * 1e6) if s and macs else None  # noqa: E731
+    pct = lambda x: fmt(100 * x / peak) + "%" if x and peak else "-"  # noqa: E731
+    return [
+        r["name"], r["shp"], str(r["threads"]), fmt(macs / 1e9 if macs else None, 3),
+        fmt(e and e["median"], 2), f"{e['min']:.2f} / {e['p90']:.2f}" if e else "-",
+        fmt(o and o["median"], 2), f"{o['min']:.2f} / {o['p90']:.2f}" if o else "-",
+        fmt(e["median"] / o["median"], 2) + "x" if e and o else "-",
+        f"{min(r['ratios']):.2f}-{max(r['ratios']):.2f}" if r["ratios"] else "-",
+        fmt(peak), fmt(g(e)), pct(g(e)), fmt(g(o)), pct(g(o)),
+        fmt(max(r["e_rss"]) if r["e_rss"] else None), fmt(max(r["o_rss"]) if r["o_rss"] else None),
+        fmt(statistics.median(r["cpw"]), 2) if r["cpw"] else "-",
+        r["load"] + (f" ({r['note']})" if r["note"] else "")]
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.list:
         for n in DEFAULT_MODELS:
             c = case_for(n)
@@ -266,125 +407,65 @@ def main(argv=None):
                commit=args.commit or git_state(), load_start=loadavg(), edgert=os.path.relpath(edgert, ROOT)
                if edgert.startswith(ROOT) else edgert, ort="?")
     os.makedirs(args.workdir, exist_ok=True)
-    if args.peak_gflops:
-        env["peak_src"] = "given with --peak-gflops"
-    else:
-        args.peak_gflops, env["peak_src"] = measure_peak(args.workdir)
-    print(f"FP32 peak per core: {args.peak_gflops:.1f} GFLOP/s ({env['peak_src']})", flush=True)
+    env["peak_1core"] = peak_flops_1core(args.workdir)
+    if env["peak_1core"]:
+        print(f"peak_flops.c, one core: {env['peak_1core']}", flush=True)
     steal0 = cpu_steal()
     t_start = time.time()
     rows = []
     for name in names:
-        _, _, _, in_name, shape, maker = case_for(name)
-        shp = "x".join(map(str, shape))
-        model = parity.model_path(case_for(name), args.models_dir)
-        cdir = os.path.join(args.workdir, f"{name}_{shp}")
-        os.makedirs(cdir, exist_ok=True)
-        inp = os.path.join(cdir, "input.npy")
-        np.save(inp, np.ascontiguousarray(maker(shape), dtype=np.float32))
-        row = dict(name=name, shp=shp, load=loadavg(), macs=macs_of(edgert, model, in_name, shp),
-                   e=[], o=[], ratios=[], cpw=[], note="")
-        print(f"{name} {shp}: load {row['load']}, {row['macs'] or '?'} MACs", flush=True)
-        try:
-            for r in range(args.rounds):
-                order = ("e", "o") if r % 2 == 0 else ("o", "e")
-                got = {}
-                for eng in order:
-                    if eng == "e":
-                        got["e"] = run_edgert(edgert, model, in_name, inp, args.warmup, args.repeat, args.timeout)
-                    else:
-                        got["o"], env["ort"], cpw = run_ort(model, in_name, inp, args.warmup, args.repeat,
-                                                       args.threads, args.timeout)
-                        if cpw is not None:
-                            row["cpw"].append(cpw)
-                row["e"] += got["e"]
-                row["o"] += got["o"]
-                row["ratios"].append(statistics.median(got["e"]) / statistics.median(got["o"]))
-                print(f"  round {r + 1}: edgert median {statistics.median(got['e']):.2f} ms, "
-                      f"ORT {statistics.median(got['o']):.2f} ms", flush=True)
-        except (RuntimeError, subprocess.TimeoutExpired) as ex:
-            row["note"] = str(ex)[:160]
-            print("  " + row["note"], flush=True)
-        if args.profile and row["e"]:
-            row["profile"] = perf_profile(edgert, model, in_name, inp, max(3, args.repeat // 2), cdir)
-            print(f"  profile: {row['profile']}", flush=True)
-        rows.append(row)
-
-    cg = None
-    if args.callgrind != "none":
-        c = case_for(args.callgrind)
-        if c is None:
-            print(f"bench_vs_ort.py: --callgrind: unknown model {args.callgrind}", file=sys.stderr)
-        elif shutil.which("valgrind"):
-            shp = "x".join(map(str, c[4]))
-            cdir = os.path.join(args.workdir, f"{c[0]}_{shp}")
-            inp = os.path.join(cdir, "input.npy")
-            if not os.path.exists(inp):
-                os.makedirs(cdir, exist_ok=True)
-                np.save(inp, np.ascontiguousarray(c[5](c[4]), dtype=np.float32))
-            ir, top = callgrind_ir(edgert, parity.model_path(c, args.models_dir), c[3], inp, cdir)
-            macs = macs_of(edgert, parity.model_path(c, args.models_dir), c[3], shp)
-            cg = dict(name=c[0], shp=shp, ir=ir, top=top, macs=macs)
-            print(f"callgrind {c[0]} {shp}: {ir} Ir per inference; {top}", flush=True)
+        rows += bench_model(args, env, edgert, name)
+    cg = run_callgrind(args, edgert) if args.callgrind != "none" else None
     steal1 = cpu_steal()
     env["load_end"] = loadavg()
     env["steal"] = 100.0 * (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1])
     env["minutes"] = (time.time() - t_start) / 60
+    env["isa"] = next((r["isa"] for r in rows if r["isa"] != "?"), "?")
 
-    # ---- table
-    hdr = ["model", "input", "GMACs", "edgert median ms", "edgert min / p90", "ORT median ms", "ORT min / p90",
-           "edgert / ORT", "per-round ratio", "edgert GFLOP/s", "edgert % peak", "ORT GFLOP/s", "ORT cores busy",
-           "load (1/5/15)"]
-    table = []
-    for r in rows:
-        e = stats(r["e"]) if r["e"] else None
-        o = stats(r["o"]) if r["o"] else None
-        g = lambda s: 2 * r["macs"] / (s["median"] * 1e6) if s and r["macs"] else None  # noqa: E731
-        table.append([
-            r["name"], r["shp"], fmt(r["macs"] / 1e9 if r["macs"] else None, 3),
-            fmt(e and e["median"]), f"{e['min']:.1f} / {e['p90']:.1f}" if e else "-",
-            fmt(o and o["median"], 2), f"{o['min']:.2f} / {o['p90']:.2f}" if o else "-",
-            fmt(e["median"] / o["median"]) + "x" if e and o else "-",
-            f"{min(r['ratios']):.1f}-{max(r['ratios']):.1f}" if r["ratios"] else "-",
-            fmt(g(e)), fmt(g(e) and 100 * g(e) / args.peak_gflops) + ("%" if g(e) else ""),
-            fmt(g(o)), fmt(statistics.median(r["cpw"]), 2) if r["cpw"] else "-", r["load"] + (f" ({r['note']})" if r["note"] else "")])
-    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(hdr)]
+    table = [table_row(r) for r in rows]
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(HDR)]
     print()
-    print("  ".join(h.ljust(w) for h, w in zip(hdr, widths)))
+    print("  ".join(h.ljust(w) for h, w in zip(HDR, widths)))
     for t in table:
         print("  ".join(c.ljust(w) for c, w in zip(t, widths)))
-    n_e = args.rounds * args.repeat
-    print(f"\n{n_e} timed runs per engine per model ({args.rounds} rounds x {args.repeat}, {args.warmup} warm-up "
-          f"per process); ORT {env['ort']} with {args.threads} intra-op thread(s); edgert single-threaded; "
+    print(f"\n{args.rounds * args.repeat} timed runs per engine per model and thread count ({args.rounds} rounds x "
+          f"{args.repeat}, {args.warmup} warm-up per process); ORT {env['ort']}; edgert isa {env['isa']}; "
           f"load {env['load_start']} -> {env['load_end']}, steal {env['steal']:.1f}%, {env['minutes']:.1f} min")
-
     if args.report:
-        write_report(args, env, rows, hdr, table, cg)
+        write_report(args, env, rows, table, cg)
     return 0 if all(r["e"] and r["o"] for r in rows) else 1
 
 
-def write_report(args, env, rows, hdr, table, cg):
-    md = [BEGIN, "",
-          f"Measured {env['date']} on {env['cpu']}; commit {env['commit']}; edgert binary "
-          f"`{env['edgert']}`; ONNX Runtime {env['ort']} (npm onnxruntime-node, CPU EP, graph optimisation "
-          f"'all', {args.threads} intra-op thread(s)); edgert is single-threaded. "
-          f"{args.rounds} alternating rounds x {args.repeat} timed runs per engine per model, "
-          f"{args.warmup} warm-up runs per process. Load average (1/5/15 min) {env['load_start']} at the "
-          f"start, {env['load_end']} at the end; hypervisor steal {env['steal']:.1f}% of CPU time over the "
-          f"run ({env['minutes']:.1f} min). Peak: {args.peak_gflops:.1f} GFLOP/s FP32 per core "
-          f"({env['peak_src']}).", "",
-          "| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
+def report_header(args, env):
+    p1 = env.get("peak_1core")
+    one = (f" `../shared/tools/peak_flops.c` on one core: {p1['avx512']:.1f} GFLOP/s zmm, {p1['avx2']:.1f} ymm."
+           if p1 else "")
+    peak = (f"--peak-gflops {args.peak_gflops} per core x threads" if args.peak_gflops else
+            "measured by each edgert bench process for its thread count (src/kernels/peak, best of the rounds)")
+    return (f"Measured {env['date']} on {env['cpu']}; commit {env['commit']}; edgert binary "
+            f"`{env['edgert']}` (kernels: {env['isa']}); ONNX Runtime {env['ort']} (npm onnxruntime-node, CPU EP, "
+            f"graph optimisation 'all', intra-op threads = the row's threads, inter-op 1). "
+            f"{args.rounds} alternating rounds x {args.repeat} timed runs per engine per model and thread count, "
+            f"{args.warmup} warm-up runs per process. Load average (1/5/15 min) {env['load_start']} at the "
+            f"start, {env['load_end']} at the end; hypervisor steal {env['steal']:.1f}% of CPU time over the "
+            f"run ({env['minutes']:.1f} min). Peak FP32: {peak}.{one}")
+
+
+def write_report(args, env, rows, table, cg):
+    md = [BEGIN, "", report_header(args, env), "",
+          "| " + " | ".join(HDR) + " |", "|" + "---|" * len(HDR)]
     md += ["| " + " | ".join(t) + " |" for t in table]
     md.append("")
-    md.append("GFLOP/s = 2 x MACs / median latency; % peak = edgert GFLOP/s / one core's FP32 peak. "
-              "edgert / ORT is the ratio of the pooled medians; 'per-round ratio' is the range of the "
-              "rounds' own ratios (their spread is the measurement's noise). 'ORT cores busy' = ORT's process "
-              "CPU time / wall time over its timed runs (about 1.0 confirms a single-threaded ORT).")
+    md.append("GFLOP/s = 2 x MACs / median latency; % peak = GFLOP/s / the FP32 peak of the row's threads "
+              "('peak GFLOP/s'). edgert / ORT is the ratio of the pooled medians; 'per-round ratio' is the range "
+              "of the rounds' own ratios (their spread is the measurement's noise). RSS is each process's peak "
+              "resident set (wait4 ru_maxrss, largest over the rounds); ORT's includes Node.js. 'ORT cores busy' "
+              "= ORT's process CPU time / wall time over its timed runs.")
     if cg:
         md += ["", f"**Instruction count (callgrind, repeatable):** one `{cg['name']}` {cg['shp']} inference "
-               f"(`ert_context_run` only) = **{cg['ir']:,} Ir**"
+               f"(`ert_context_run` only, 1 thread) = **{cg['ir']:,} Ir**"
                + (f" ({cg['ir'] / cg['macs']:.2f} Ir per MAC)" if cg["ir"] and cg["macs"] else "")
-               + f". Hottest functions (self Ir): {cg['top']}."]
+               + f". Hottest functions (self Ir): {cg['top']}."] if cg["ir"] else []
     prof = [r for r in rows if r.get("profile")]
     if prof:
         md += ["", "**Where edgert's time goes** (perf samples of the whole process, self time; the "

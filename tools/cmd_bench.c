@@ -67,9 +67,9 @@ static void usage(FILE *f)
             "\n"
             "JSON fields: model, cpu, isa, threads, iters, warmup, tune, load_ms, min_ms,\n"
             "median_ms, mean_ms, p90_ms, p99_ms, max_ms, throughput_ips, macs, gmacs,\n"
-            "gmacs_is_min, gflops, peak_gflops, peak_pct, peak_rss_mb, and with --profile\n"
-            "'layers' (name, op, fused, kernel, shape, macs, median_ms, share_pct, gflops,\n"
-            "peak_pct).\n"
+            "gmacs_is_min, gflops, peak_gflops, peak_pct, peak_rss_mb, profile, times_ms\n"
+            "(every timed run, in order) and with --profile 'layers' (name, op, fused,\n"
+            "kernel, shape, macs, median_ms, share_pct, gflops, peak_pct).\n"
             "\n"
             "Exit status: 0 ok, 1 usage error, 2 model load error, 3 bad input data,\n"
             "4 run-time failure.\n",
@@ -299,7 +299,14 @@ static int run_all(const bench_args *a, bench_state *s)
         if (a->profile && record_layers(a, s, r - a->warmup) != CLI_EXIT_OK)
             return CLI_EXIT_RUN;
     }
-    s->lat = cli_latency_stats(s->times, a->iters);
+    double *sorted = malloc((size_t)a->iters * sizeof *sorted);
+    if (!sorted) {
+        cli_error(CMD, "out of memory");
+        return CLI_EXIT_RUN;
+    }
+    memcpy(sorted, s->times, (size_t)a->iters * sizeof *sorted); /* times[] keeps run order */
+    s->lat = cli_latency_stats(sorted, a->iters);
+    free(sorted);
     return CLI_EXIT_OK;
 }
 
@@ -411,6 +418,10 @@ static void print_json(const bench_args *a, const bench_state *s)
            "\"peak_pct\":%.2f,\"peak_rss_mb\":%.1f,\"profile\":%s", (long long)s->gmacs.value, gmacs,
            s->gmacs.is_min ? "true" : "false", gf, s->peak_gflops,
            pct_of_peak(gf, s->peak_gflops), peak_rss_mb(), a->profile ? "true" : "false");
+    printf(",\"times_ms\":[");
+    for (long i = 0; i < a->iters; i++)
+        printf("%s%.4f", i ? "," : "", s->times[i]);
+    printf("]");
     if (a->profile)
         json_layers(s);
     printf("}\n");
