@@ -7,12 +7,31 @@
  */
 #include <string.h>
 
+#include "kernels/eltwise/eltwise.h"
 #include "kernels/kernel.h"
 
 /* Families' candidate lists (declared by each family's header). */
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
 
 static const ert_kernel_family k_table[] = {
+    /* float32 activations (kernels/act) and broadcasting binary ops */
+    ERT_FAMILY(RELU, ert_unary_kernels),
+    ERT_FAMILY(CLIP, ert_unary_kernels),
+    ERT_FAMILY(LEAKY_RELU, ert_unary_kernels),
+    ERT_FAMILY(SIGMOID, ert_unary_kernels),
+    ERT_FAMILY(HARD_SIGMOID, ert_unary_kernels),
+    ERT_FAMILY(HARD_SWISH, ert_unary_kernels),
+    ERT_FAMILY(GELU, ert_unary_kernels),
+    ERT_FAMILY(TANH, ert_unary_kernels),
+    ERT_FAMILY(ELU, ert_unary_kernels),
+    ERT_FAMILY(SWISH, ert_unary_kernels),
+    ERT_FAMILY(PRELU, ert_unary_kernels),
+    ERT_FAMILY(ADD, ert_binary_kernels),
+    ERT_FAMILY(SUB, ert_binary_kernels),
+    ERT_FAMILY(MUL, ert_binary_kernels),
+    ERT_FAMILY(DIV, ert_binary_kernels),
+    ERT_FAMILY(MAX, ert_binary_kernels),
+    ERT_FAMILY(MIN, ert_binary_kernels),
     {-1, NULL} /* end */
 };
 
