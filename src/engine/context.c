@@ -59,10 +59,11 @@ static ert_status alloc_arrays(ert_context *c)
     c->slot_off = calloc(nv, sizeof(size_t));
     c->slot_bytes = calloc(nv, sizeof(size_t));
     c->old_dims = calloc((size_t)m->max_io * (ERT_MAX_RANK + 1), sizeof(int64_t));
+    c->inplace = calloc(ns, sizeof(bool));
     c->params = aligned_alloc(ERT_ARENA_ALIGN, ns * ERT_STEP_PARAMS_BYTES);
     if (!c->vals || !c->input_set || !c->in_ptrs || !c->out_ptrs || !c->gen || !c->in_gen ||
         !c->step_gen || !c->step_ready || !c->ws_need || !c->slot_kind || !c->slot_off ||
-        !c->slot_bytes || !c->old_dims || !c->params)
+        !c->slot_bytes || !c->old_dims || !c->inplace || !c->params)
         return ERT_ERR_NO_MEMORY;
     memset(c->params, 0, ns * ERT_STEP_PARAMS_BYTES);
     return ERT_OK;
@@ -77,7 +78,9 @@ static void init_slots(ert_context *c)
     for (int i = 0; i < g->n_values; i++) {
         c->vals[i].dtype = g->values[i].t.dtype;
         c->vals[i].rank = -1;
-        c->slot_kind[i] = g->values[i].kind == ERT_VALUE_CONST ? ERT_SLOT_NONE : ERT_SLOT_OWN;
+        c->slot_kind[i] = g->values[i].kind == ERT_VALUE_CONST || m->alias_of[i] >= 0
+                              ? ERT_SLOT_NONE /* constants; views read another value's buffer */
+                              : ERT_SLOT_OWN;
     }
 }
 
@@ -131,6 +134,7 @@ void ert_context_free(ert_context *c)
     free(c->slot_off);
     free(c->slot_bytes);
     free(c->old_dims);
+    free(c->inplace);
     free(c->params);
     free(c->ws);
     free(c->arena);
@@ -316,29 +320,85 @@ static size_t place(const plan_item *items, const size_t *off, int n_placed, con
     }
 }
 
+static size_t value_bytes(const ert_context *c, int v)
+{
+    /* from the shape: a discovery buffer may be freed already */
+    int64_t numel = ert_tensor_numel(&c->vals[v]);
+    return numel > 0 ? (size_t)numel * ert_dtype_size_(c->vals[v].dtype) : 0;
+}
+
+/* Can Concat step p write its inputs in place for the current shapes? Only when they are
+ * contiguous chunks of the output (every dim before the axis is 1) starting at 64-byte
+ * multiples (kernels may assume aligned rows). */
+static bool concat_fits(const ert_context *c, int p)
+{
+    const ert_node *n = &c->m->g->nodes[c->m->steps[p].node];
+    const ert_tensor *o = &c->vals[n->outputs[0]];
+    int64_t axis = ert_attr_int(n, "axis", 0);
+    if (!c->m->steps[p].concat_host || !ert_tensor_is_dense(o) || o->rank <= 0)
+        return false;
+    if (axis < 0)
+        axis += o->rank;
+    for (int d = 0; d < axis && d < o->rank; d++)
+        if (o->dims[d] != 1)
+            return false;
+    for (int i = 0; i < n->n_inputs; i++)
+        if (value_bytes(c, n->inputs[i]) % ERT_ARENA_ALIGN)
+            return false;
+    return true;
+}
+
 /* Values that go into the arena: produced by a step that does not keep own outputs,
- * dense, with the size the last run gave them. */
+ * dense, not a view, not hosted by an in-place Concat (whose item covers its inputs'
+ * lifetimes from the first producer on). */
 static int collect_items(ert_context *c, plan_item *items)
 {
     const ert_model *m = c->m;
     const ert_graph *g = m->g;
     int n = 0;
+    for (int p = 0; p < m->n_steps; p++)
+        c->inplace[p] = concat_fits(c, p);
     for (int p = 0; p < m->n_steps; p++) {
-        if (m->steps[p].own_outputs)
+        const ert_step *s = &m->steps[p];
+        const ert_node *nd = &g->nodes[s->node];
+        if (s->own_outputs || s->view)
             continue;
-        const ert_node *nd = &g->nodes[m->steps[p].node];
         for (int i = 0; i < nd->n_outputs; i++) {
             int v = nd->outputs[i];
             if (v < 0 || !ert_tensor_is_dense(&c->vals[v]))
                 continue;
-            /* size from the shape: a discovery buffer may be freed already */
-            int64_t numel = ert_tensor_numel(&c->vals[v]);
-            size_t bytes = numel > 0 ? (size_t)numel * ert_dtype_size_(c->vals[v].dtype) : 1;
-            int last = m->last_use[v] < p ? p : m->last_use[v];
-            items[n++] = (plan_item){v, p, last, align_up(bytes)};
+            int last = m->last_use[v] < p ? p : m->last_use[v], first = p;
+            if (last > p && c->inplace[last] && m->steps[last].concat_host &&
+                g->nodes[m->steps[last].node].outputs[0] != v)
+                continue; /* written straight into the Concat's output */
+            for (int j = 0; c->inplace[p] && j < nd->n_inputs; j++)
+                if (m->producer_step[nd->inputs[j]] < first)
+                    first = m->producer_step[nd->inputs[j]];
+            size_t bytes = value_bytes(c, v);
+            items[n++] = (plan_item){v, first, last, align_up(bytes ? bytes : 1)};
         }
     }
     return n;
+}
+
+/* The inputs of in-place Concats get slots inside their output's. */
+static void place_hosted(ert_context *c)
+{
+    const ert_model *m = c->m;
+    for (int p = 0; p < m->n_steps; p++) {
+        if (!c->inplace[p])
+            continue;
+        const ert_node *n = &m->g->nodes[m->steps[p].node];
+        size_t off = c->slot_off[n->outputs[0]];
+        for (int i = 0; i < n->n_inputs; i++) {
+            int v = n->inputs[i];
+            ert_tensor_free_data(&c->vals[v]);
+            c->slot_kind[v] = ERT_SLOT_ARENA;
+            c->slot_off[v] = off;
+            c->slot_bytes[v] = value_bytes(c, v);
+            off += c->slot_bytes[v];
+        }
+    }
 }
 
 static ert_status plan_arena(ert_context *c)
@@ -375,6 +435,8 @@ static ert_status plan_arena(ert_context *c)
         c->slot_off[v] = off[i];
         c->slot_bytes[v] = items[i].bytes;
     }
+    if (st == ERT_OK)
+        place_hosted(c);
     c->naive_bytes = naive;
     c->planned = st == ERT_OK;
     free(items);
@@ -493,7 +555,7 @@ static ert_status reshape_step(ert_context *c, int p, ert_kctx *k)
     const ert_step *s = &c->m->steps[p];
     c->step_ready[p] = false;
     ert_status st = infer_outputs(c, k);
-    bool dynamic = (k->node->op->flags & ERT_OPF_DYNAMIC_OUTPUTS) != 0;
+    bool dynamic = (k->node->op->flags & ERT_OPF_DYNAMIC_OUTPUTS) != 0 || s->view;
     for (int i = 0; i < k->n_out && st == ERT_OK && !dynamic; i++)
         if (k->out[i] && ert_tensor_is_dense(k->out[i]))
             st = place_output(c, k, i);
@@ -547,6 +609,30 @@ static void record_profile(ert_context *c, int p, const ert_kctx *k, uint64_t ns
     e->calls++;
 }
 
+/* A view's output is its input's buffer (pointers refreshed every run: the input may
+ * have moved when the arena was laid out). */
+static void view_output(ert_kctx *k, bool view)
+{
+    if (!view)
+        return;
+    ert_tensor *o = k->out[0];
+    o->data = k->in[0]->data;
+    o->nbytes = k->in[0]->nbytes;
+    o->capacity = 0;
+}
+
+/* True if every input of an in-place Concat already sits at its place in the output. */
+static bool hosted_in_place(const ert_kctx *k)
+{
+    const unsigned char *at = k->out[0]->data;
+    for (int i = 0; i < k->n_in; i++) {
+        if (k->in[i]->data != at)
+            return false;
+        at += k->in[i]->nbytes;
+    }
+    return true;
+}
+
 static ert_status run_step(ert_context *c, int p)
 {
     const ert_step *s = &c->m->steps[p];
@@ -565,6 +651,10 @@ static ert_status run_step(ert_context *c, int p)
         return st;
     k.ws = c->ws;
     k.ws_bytes = c->ws_cap;
+    if (s->view || (c->inplace[p] && hosted_in_place(&k))) {
+        view_output(&k, s->view);
+        return ERT_OK; /* nothing to compute: the data is where the readers look */
+    }
     if (c->hooks.before && (st = c->hooks.before(c->hooks.user, p, &k)) != ERT_OK)
         return st;
     uint64_t t0 = c->profiling ? now_ns() : 0;

@@ -24,6 +24,10 @@ typedef struct ert_step {
     bool reinfer;              /* output shapes may depend on input data: infer every run */
     bool own_outputs;          /* outputs stay outside the arena (sized by run(), sequences,
                                 * data-dependent shapes) */
+    bool view;                 /* Reshape/Flatten/Squeeze/Unsqueeze: output 0 is input 0's
+                                * buffer with another shape (no copy, no kernel) */
+    bool concat_host;          /* Concat whose inputs may be written in place into its
+                                * output (decided per shape when the arena is laid out) */
     int gen_off;               /* first of its n_inputs slots in a context's step_gen */
 } ert_step;
 
@@ -36,6 +40,8 @@ struct ert_model {
     int *last_use;        /* per value: last step reading it (n_steps: graph output; -1:
                            * never read) */
     int *producer_step;   /* per value: the step writing it, -1 for inputs/constants */
+    int *alias_of;        /* per value: the value whose buffer a view reads, -1 if none;
+                           * that value's last_use covers the view's readers */
     int max_io;           /* largest node input/output count (sizes the kctx arrays) */
     ert_pass_notes notes; /* graph optimizer: rewrites per kind, reasons for candidates left */
     ert_isa isa;          /* kernel ISA level in force for this model */
@@ -84,6 +90,7 @@ struct ert_context {
     size_t arena_bytes;
     size_t naive_bytes;   /* sum of the planned intermediates, for reports */
     bool planned;         /* the arena matches the shapes of the last run */
+    bool *inplace;        /* per step: concat_host whose inputs sit in its output now */
     struct ert_threadpool *pool;
     bool profiling;
     ert_step_profile *prof; /* per step, while profiling */

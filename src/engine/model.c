@@ -80,6 +80,8 @@ static ert_status model_isa(ert_model *m, const ert_load_options *opt, ert_isa *
     return ERT_OK;
 }
 
+static ert_status plan_aliases(ert_model *m);
+
 static ert_status plan_lifetimes(ert_model *m)
 {
     const ert_graph *g = m->g;
@@ -138,7 +140,71 @@ static ert_status build_steps(ert_model *m, ert_tuner *t, ert_isa isa,
         if (v->kind == ERT_VALUE_INTERMEDIATE && v->producer < 0)
             return ert_errf(&m->err, ERT_ERR_PARSE, "graph output '%s' has no producer", v->name);
     }
-    return plan_lifetimes(m);
+    ert_status st = plan_lifetimes(m);
+    return st == ERT_OK ? plan_aliases(m) : st;
+}
+
+static bool is_view_op(int id)
+{
+    return id == ERT_OP_RESHAPE || id == ERT_OP_FLATTEN || id == ERT_OP_SQUEEZE ||
+           id == ERT_OP_UNSQUEEZE;
+}
+
+/* Readers of v among the steps (a graph output counts as one more). */
+static int readers(const ert_model *m, int v)
+{
+    int cnt = m->g->values[v].is_output;
+    for (int p = 0; p < m->n_steps; p++) {
+        const ert_node *n = &m->g->nodes[m->steps[p].node];
+        for (int i = 0; i < n->n_inputs; i++)
+            cnt += n->inputs[i] == v;
+    }
+    return cnt;
+}
+
+/* A Concat can host its inputs when each is an intermediate written by an ordinary step
+ * (not a view, not another host, not sized at run time) and read by this Concat alone. */
+static bool can_host(const ert_model *m, const ert_step *s)
+{
+    const ert_graph *g = m->g;
+    const ert_node *n = &g->nodes[s->node];
+    if (n->op->id != ERT_OP_CONCAT || s->own_outputs || n->outputs[0] < 0)
+        return false;
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = n->inputs[i];
+        int q = v >= 0 ? m->producer_step[v] : -1;
+        if (q < 0 || g->values[v].kind != ERT_VALUE_INTERMEDIATE || m->steps[q].own_outputs ||
+            m->steps[q].view || m->steps[q].concat_host || readers(m, v) != 1)
+            return false;
+    }
+    return true;
+}
+
+/* Views alias their input; Concat hosts are marked. Runs after plan_lifetimes: a view's
+ * root value must stay live as long as any view of it is read. */
+static ert_status plan_aliases(ert_model *m)
+{
+    const ert_graph *g = m->g;
+    m->alias_of = malloc(sizeof(int) * (size_t)(g->n_values + 1));
+    if (!m->alias_of)
+        return ert_errf(&m->err, ERT_ERR_NO_MEMORY, "out of memory");
+    for (int v = 0; v < g->n_values; v++)
+        m->alias_of[v] = -1;
+    for (int p = 0; p < m->n_steps; p++) {
+        ert_step *s = &m->steps[p];
+        const ert_node *n = &g->nodes[s->node];
+        int in = n->inputs[0], out = n->outputs[0];
+        if (is_view_op(n->op->id) && !s->reinfer && in >= 0 && out >= 0 &&
+            !g->values[out].is_output) {
+            int root = m->alias_of[in] >= 0 ? m->alias_of[in] : in;
+            s->view = true;
+            m->alias_of[out] = root;
+            if (m->last_use[out] > m->last_use[root])
+                m->last_use[root] = m->last_use[out];
+        }
+        s->concat_host = can_host(m, s);
+    }
+    return ERT_OK;
 }
 
 static ert_status build_plan(ert_model *m, const ert_load_options *opt)
@@ -162,6 +228,8 @@ static ert_status finish_load(ert_model *m, const ert_load_options *opt)
 {
     bool fold = opt ? opt->fold_constants != 0 : true;
     ert_status st = ert_pass_infer_fold(m->g, fold, &m->err);
+    if (st == ERT_OK && !(opt && opt->no_optimize))
+        st = ert_pass_optimize(m->g, &m->notes, &m->err);
     if (st == ERT_OK)
         st = ert_pass_dead_nodes(m->g, &m->err);
     if (st == ERT_OK)
@@ -215,6 +283,7 @@ void ert_model_free(ert_model *m)
     free(m->steps);
     free(m->last_use);
     free(m->producer_step);
+    free(m->alias_of);
     ert_graph_free(m->g);
     free(m);
 }
