@@ -2,6 +2,7 @@
 """Render a deterministic, realistic-looking scanned document (the main job's test picture).
 
     /usr/bin/python3 scripts/make_test_image.py OUT.png [--width 1000] [--height 1300] [--seed 0]
+                                                [--levels N]
 
 White paper with a faint tint and vignetting, black printed text in several sizes and
 faces (title, headings, body paragraphs, a small table, a footer), then a slight
@@ -9,7 +10,14 @@ rotation, mild blur and sparse scanner noise. Everything is seeded, so the same
 PIL/FreeType/font versions give the same picture. Fonts: DejaVu (Debian package
 fonts-dejavu-core); falls back to PIL's bitmap font if none is installed.
 
-Also importable: make_document(), render_text_line(), count_text_lines().
+--levels N stores the picture as a palette PNG of N tones from ink to paper (tinted like
+the paper) instead of full RGB: the anti-aliased text edges are what make the RGB file
+~470 KB, and 8 tones keep them visibly the same at ~50 KB. The committed main-job picture
+is made this way:
+
+    /usr/bin/python3 scripts/make_test_image.py tests/data/document.png --levels 8
+
+Also importable: make_document(), to_levels(), render_text_line().
 """
 import argparse
 import os
@@ -166,6 +174,26 @@ def make_document(width=1000, height=1300, seed=0):
     return img, lines
 
 
+INK_LEVEL, PAPER_LEVEL = 22.0, 250.0   # luminance of the ink and of the paper's centre
+
+
+def to_levels(img, n):
+    """img (RGB) as an n-tone palette image: luminance mapped to the nearest of n evenly
+    spaced tones between ink and paper (no dithering: dither noise would cost more bytes
+    than the tones save). Tone t in [0,1] gets the paper's tint scaled by t."""
+    if not 2 <= n <= 256:
+        raise ValueError(f"levels must be in [2, 256], got {n}")
+    lum = np.asarray(img.convert("L")).astype(np.float32)
+    span = PAPER_LEVEL - INK_LEVEL
+    idx = np.clip(np.rint((lum - INK_LEVEL) / span * (n - 1)), 0, n - 1).astype(np.uint8)
+    t = np.arange(n, dtype=np.float32) / (n - 1)
+    tone = INK_LEVEL + span * t
+    pal = np.stack([tone, tone - 2.0 * t, tone - 7.0 * t], axis=1)  # the paper's tint (see above)
+    out = Image.fromarray(idx, "P")
+    out.putpalette(np.clip(np.rint(pal), 0, 255).astype(np.uint8).flatten().tolist())
+    return out
+
+
 def render_text_line(text, width=320, height=48, seed=0):
     """A single printed text line, as the recogniser expects (RGB, width x height)."""
     rng = np.random.RandomState(seed)
@@ -188,12 +216,20 @@ def main(argv=None):
     ap.add_argument("--width", type=int, default=1000)
     ap.add_argument("--height", type=int, default=1300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--levels", type=int, default=0,
+                    help="store as a palette PNG of this many ink-to-paper tones (2..256); "
+                         "default: full RGB")
     a = ap.parse_args(argv)
+    if a.levels and not 2 <= a.levels <= 256:
+        ap.error(f"--levels {a.levels}: expected 2..256")
     img, lines = make_document(a.width, a.height, a.seed)
+    if a.levels:
+        img = to_levels(img, a.levels)
     d = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(d, exist_ok=True)
     img.save(a.out, optimize=True)
-    print(f"{a.out}: {img.size[0]}x{img.size[1]}, {lines} text lines, {os.path.getsize(a.out)} bytes"
+    print(f"{a.out}: {img.size[0]}x{img.size[1]}, {lines} text lines, "
+          f"{f'{a.levels} tones' if a.levels else 'RGB'}, {os.path.getsize(a.out)} bytes"
           f"{'' if find_font('sans') else ' (no TrueType font found: bitmap fallback)'}")
     return 0
 
