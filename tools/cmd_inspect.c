@@ -51,11 +51,61 @@ static void usage(FILE *f)
             "                shape inference, so MACs are exact; each symbolic dim given a size\n"
             "                takes it wherever its name appears in the model\n"
             "  -n, --nodes   also list every node: op, name, output shape, MACs\n"
+            "  -O, --optimized\n"
+            "                run the graph optimizer first (as loading does): describe the\n"
+            "                optimized graph, list the fused layers (name, fused ops,\n"
+            "                activation), the rewrites per fusion kind, and for each candidate\n"
+            "                left unfused the reason\n"
             "  -h, --help    show this help and exit\n"
             "\n"
             "Exit status: 0 if edgert supports every node; 2 if the model cannot be read or\n"
             "has unsupported nodes (listed); 3 if --shapes names no input or contradicts the\n"
             "model; 1 on a usage error.\n");
+}
+
+/* ---- --optimized: the graph optimizer's report ---- */
+
+/* Runs the optimizer as model loading does (then dead-node removal), into a fresh
+ * notes record (*notes; NULL if it cannot be allocated: then nothing runs). */
+static ert_status optimize(ert_graph *g, ert_pass_notes **notes, ert_err *err)
+{
+    *notes = calloc(1, sizeof **notes); /* ~60 KB: not on the stack */
+    if (!*notes)
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
+    ert_status st = ert_pass_optimize(g, *notes, err);
+    return st == ERT_OK ? ert_pass_dead_nodes(g, err) : st;
+}
+
+/* Fused layers (live nodes carrying fused_ops), rewrites per kind, and the reasons
+ * recorded for candidates left alone. */
+static void print_optimizer(const ert_graph *g, const ert_pass_notes *notes)
+{
+    int n_fused = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        n_fused += !g->nodes[i].dead && ert_node_attr(&g->nodes[i], "fused_ops") != NULL;
+    printf("Fused layers (%d):\n", n_fused);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ert_node *n = &g->nodes[i];
+        if (n->dead || !ert_node_attr(n, "fused_ops"))
+            continue;
+        const char *act = ert_attr_string(n, "activation", "");
+        printf("  %-32s %-10s %s", n->name, n->op_type, ert_attr_string(n, "fused_ops", ""));
+        if (act[0])
+            printf("  (activation %s)", act);
+        printf("\n");
+    }
+    printf("Rewrites by kind:\n");
+    if (!notes->n_kinds)
+        printf("  (no candidates)\n");
+    for (int k = 0; k < notes->n_kinds; k++)
+        printf("  %-36s %4d applied, %4d left\n", notes->kinds[k].kind,
+               notes->kinds[k].applied, notes->kinds[k].skipped);
+    int n_left = notes->n_notes + notes->n_dropped;
+    printf("Not fused (%d):\n", n_left);
+    for (int i = 0; i < notes->n_notes; i++)
+        printf("  %s\n", notes->notes[i]);
+    if (notes->n_dropped)
+        printf("  ... and %d more\n", notes->n_dropped);
 }
 
 /* ---- MACs: tools/macs.c (shared with bench --profile) ---- */
@@ -203,15 +253,17 @@ int cli_cmd_inspect(int argc, char **argv)
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
         {"nodes", no_argument, NULL, 'n'},
+        {"optimized", no_argument, NULL, 'O'},
         {"shapes", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     bool list_nodes = false;
+    bool optimized = false;
     const char *shapes[64];
     int n_shapes = 0;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hns:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hnOs:", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (n_shapes == (int)(sizeof shapes / sizeof shapes[0]))
@@ -223,6 +275,9 @@ int cli_cmd_inspect(int argc, char **argv)
             return CLI_EXIT_OK;
         case 'n':
             list_nodes = true;
+            break;
+        case 'O':
+            optimized = true;
             break;
         default:
             return cli_getopt_error(CMD, c, argv);
@@ -300,6 +355,9 @@ int cli_cmd_inspect(int argc, char **argv)
 
     ert_err ferr = {{0}};
     ert_status fst = ert_pass_infer_fold(g, true, &ferr);
+    ert_pass_notes *notes = NULL;
+    if (optimized && fst == ERT_OK)
+        fst = optimize(g, &notes, &ferr);
 
     printf("Model:        %s\n", path);
     printf("IR version:   %d\n", g->ir_version);
@@ -346,6 +404,10 @@ int cli_cmd_inspect(int argc, char **argv)
     int n_stats = 0, n_folded = 0, n_unsupported = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ert_node *n = &g->nodes[i];
+        if (notes && n->dead) { /* --optimized: the histogram is the optimized graph's */
+            n_folded++;
+            continue;
+        }
         char key[96];
         if (n->domain && n->domain[0])
             snprintf(key, sizeof key, "%s:%s", n->domain, n->op_type);
@@ -385,7 +447,8 @@ int cli_cmd_inspect(int argc, char **argv)
 
     printf("Nodes:        %d", g->n_nodes);
     if (n_folded)
-        printf(" (%d computed at load time)", n_folded);
+        printf(notes ? " (%d folded, fused or removed at load time)" : " (%d computed at load time)",
+               n_folded);
     printf("\nOp histogram:\n");
     for (int s = 0; s < n_stats; s++) {
         printf("  %-28s %6d", stats[s].key, stats[s].count);
@@ -442,6 +505,9 @@ int cli_cmd_inspect(int argc, char **argv)
         }
     }
 
+    if (notes)
+        print_optimizer(g, notes);
+
     if (n_unsupported) {
         printf("Unsupported nodes (%d):\n", n_unsupported);
         for (int i = 0; i < g->n_nodes; i++) {
@@ -478,6 +544,7 @@ int cli_cmd_inspect(int argc, char **argv)
         printf("Supported:    yes (every node has an edgert kernel)\n");
     }
     free(stats);
+    free(notes);
     ert_graph_free(g);
     return rc;
 }

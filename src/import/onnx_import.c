@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "import/onnx_import.h"
+#include "ir/edit.h"
 #include "import/tensor_proto.h"
 #include "onnx.pb-c.h"
 #include "ops/op.h"
@@ -505,101 +506,6 @@ static ert_status convert_node(ert_graph *g, const Onnx__ModelProto *mp, const O
     return ERT_OK;
 }
 
-/* Kahn's topological sort of g->nodes. */
-static ert_status topo_sort(ert_graph *g, ert_err *err)
-{
-    int nn = g->n_nodes;
-    if (nn == 0)
-        return ERT_OK;
-    int *indeg = calloc((size_t)nn, sizeof(int));
-    int *order = malloc(sizeof(int) * (size_t)nn);
-    int *queue = malloc(sizeof(int) * (size_t)nn);
-    /* consumer lists: CSR over values */
-    int nv = g->n_values;
-    int *cstart = calloc((size_t)nv + 1, sizeof(int));
-    ert_status st = ERT_OK;
-    int *cnode = NULL;
-    if (!indeg || !order || !queue || !cstart) {
-        st = ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    int total = 0;
-    for (int i = 0; i < nn; i++)
-        for (int j = 0; j < g->nodes[i].n_inputs; j++) {
-            int v = g->nodes[i].inputs[j];
-            if (v >= 0 && g->values[v].producer >= 0) {
-                cstart[v + 1]++;
-                indeg[i]++;
-                total++;
-            }
-        }
-    for (int v = 0; v < nv; v++)
-        cstart[v + 1] += cstart[v];
-    cnode = malloc(sizeof(int) * (size_t)(total ? total : 1));
-    int *fill = calloc((size_t)nv, sizeof(int));
-    if (!cnode || !fill) {
-        free(fill);
-        st = ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < nn; i++)
-        for (int j = 0; j < g->nodes[i].n_inputs; j++) {
-            int v = g->nodes[i].inputs[j];
-            if (v >= 0 && g->values[v].producer >= 0)
-                cnode[cstart[v] + fill[v]++] = i;
-        }
-    free(fill);
-    int qh = 0, qt = 0, no = 0;
-    for (int i = 0; i < nn; i++)
-        if (indeg[i] == 0)
-            queue[qt++] = i;
-    while (qh < qt) {
-        int i = queue[qh++];
-        order[no++] = i;
-        for (int j = 0; j < g->nodes[i].n_outputs; j++) {
-            int v = g->nodes[i].outputs[j];
-            if (v < 0)
-                continue;
-            for (int c = cstart[v]; c < cstart[v + 1]; c++)
-                if (--indeg[cnode[c]] == 0)
-                    queue[qt++] = cnode[c];
-        }
-    }
-    if (no != nn) {
-        int stuck = 0;
-        for (int i = 0; i < nn; i++)
-            if (indeg[i] > 0) {
-                stuck = i;
-                break;
-            }
-        st = ert_errf(err, ERT_ERR_PARSE,
-                      "the graph has a cycle: node '%s' (%s) can never run because its inputs "
-                      "depend on its own outputs", g->nodes[stuck].name, g->nodes[stuck].op_type);
-        goto done;
-    }
-    /* permute nodes and fix producers */
-    ert_node *sorted = malloc(sizeof(ert_node) * (size_t)g->cap_nodes);
-    if (!sorted) {
-        st = ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < nn; i++)
-        sorted[i] = g->nodes[order[i]];
-    free(g->nodes);
-    g->nodes = sorted;
-    for (int i = 0; i < nn; i++)
-        for (int j = 0; j < g->nodes[i].n_outputs; j++)
-            if (g->nodes[i].outputs[j] >= 0)
-                g->values[g->nodes[i].outputs[j]].producer = i;
-done:
-    free(indeg);
-    free(order);
-    free(queue);
-    free(cstart);
-    free(cnode);
-    return st;
-}
-
 /* ---- scopes and subgraphs ---- */
 
 /* One graph being imported and the scopes around it (If branches, Loop/Scan bodies
@@ -873,7 +779,7 @@ static ert_status import_graph(const Onnx__ModelProto *mp, const Onnx__GraphProt
     }
     if (g->n_outputs == 0)
         return ert_errf(err, ERT_ERR_PARSE, "the graph has no outputs");
-    return topo_sort(g, err);
+    return ert_graph_topo_sort(g, err); /* ir/edit.c: shared with the passes */
 }
 
 static ert_status import_model(const Onnx__ModelProto *mp, ert_graph *g,

@@ -136,9 +136,216 @@ def fused_conv_models(out):
     fused_pair(out, "Silu", residual=0, bias=1, group=2)
 
 
+# ---- optimizer passes: optimized vs not, plus expected node counts / notes ----------
+
+def opt(out, fname, nodes, inputs, outputs, inits, expect, opset=17, tol=1e-4):
+    save(out, fname, nodes, inputs, outputs, inits, opset)
+    MANIFEST.append("opt %s %g %s" % (fname, tol, " ".join(expect)))
+
+
+def node(op, ins, outs, **kw):
+    return helper.make_node(op, ins, outs, name=outs[0] + "_node", **kw)
+
+
+def conv(x, w, y, m, c, b=True, k=3, group=1, **kw):
+    """Conv node reading x with new weights w (and bias) [m, c/group, k, k]."""
+    inits = [const(w, rnd(m, c // group, k, k))]
+    ins = [x, w]
+    if b:
+        inits.append(const(w + "_b", rnd(m)))
+        ins.append(w + "_b")
+    kw.setdefault("pads", [k // 2] * 4)
+    return node("Conv", ins, [y], kernel_shape=[k, k], group=group, **kw), inits
+
+
+def bn(x, y, m, name):
+    """BatchNormalization with random constant statistics."""
+    p = [const(name + "_s", rnd(m) + 1), const(name + "_b", rnd(m)),
+         const(name + "_m", rnd(m)), const(name + "_v", np.abs(rnd(m)) + 0.5)]
+    return node("BatchNormalization", [x] + [t.name for t in p], [y], epsilon=1e-3), p
+
+
+def identity_models(out):
+    X = [vi("x", [1, 3, 5, 5])]
+    opt(out, "identity_chain.onnx",
+        [node("Identity", ["x"], ["a"]), node("Relu", ["a"], ["r"]), node("Identity", ["r"], ["y"])],
+        X, [vi("y", [1, 3, 5, 5])], [], ["Identity=0", "Relu=1"])
+    opt(out, "identity_input_to_output.onnx", [node("Identity", ["x"], ["y"])],
+        X, [vi("y", [1, 3, 5, 5])], [], ["Identity=1", "note=cannot_take_that_name"])
+    opt(out, "dropout_inference.onnx",
+        [node("Dropout", ["x", "ratio", "train"], ["d"]), node("Sigmoid", ["d"], ["y"])],
+        X, [vi("y", [1, 3, 5, 5])],
+        [const("ratio", 0.3), numpy_helper.from_array(np.array(False), "train")],
+        ["Dropout=0", "Sigmoid=1"])
+    opt(out, "dropout_mask_used.onnx",
+        [node("Dropout", ["x"], ["d", "mask"]), node("Cast", ["mask"], ["mf"], to=F),
+         node("Add", ["d", "mf"], ["y"])],
+        X, [vi("y", [1, 3, 5, 5])], [], ["Dropout=1", "note=mask_output_is_used"])
+
+
+def cse_models(out):
+    X = [vi("x", [2, 4])]
+    opt(out, "cse_basic.onnx",
+        [node("Sigmoid", ["x"], ["a"]), node("Sigmoid", ["x"], ["b"]),
+         node("Exp", ["a"], ["ea"]), node("Exp", ["b"], ["eb"]), node("Mul", ["ea", "eb"], ["y"])],
+        X, [vi("y", [2, 4])], [], ["Sigmoid=1", "Exp=1", "Mul=1"])
+    opt(out, "cse_attrs_differ.onnx",
+        [node("LeakyRelu", ["x"], ["a"], alpha=0.1), node("LeakyRelu", ["x"], ["b"], alpha=0.2),
+         node("Sub", ["a", "b"], ["y"])],
+        X, [vi("y", [2, 4])], [], ["LeakyRelu=2"])
+    opt(out, "cse_two_outputs.onnx",
+        [node("Relu", ["x"], ["y1"]), node("Relu", ["x"], ["y2"])],
+        X, [vi("y1", [2, 4]), vi("y2", [2, 4])], [], ["Relu=2", "note=both_outputs"])
+
+
+def bn_models(out):
+    X = [vi("x", [2, 4, 6, 6])]
+    for group, bias in ((1, True), (2, False), (4, True)):
+        c, ci = conv("x", "w", "c", 8, 4, b=bias, group=group)
+        b, bi = bn("c", "y", 8, "bn")
+        opt(out, "bn_conv_g%d_b%d.onnx" % (group, bias), [c, b], X, [vi("y", [2, 8, 6, 6])],
+            ci + bi, ["BatchNormalization=0", "Conv=1"])
+    for group in (1, 2):
+        w = const("wt", rnd(4, 6 // group, 3, 3))
+        ct = node("ConvTranspose", ["x", "wt", "wt_b"], ["c"], kernel_shape=[3, 3], group=group,
+                  strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+        b, bi = bn("c", "y", 6, "bn")
+        opt(out, "bn_convtranspose_g%d.onnx" % group, [ct, b], X, [vi("y", [2, 6, 12, 12])],
+            [w, const("wt_b", rnd(6))] + bi, ["BatchNormalization=0", "ConvTranspose=1"])
+    G = [vi("g", [3, 5])]
+    for trans_b, cshape, beta in ((1, [7], 1.0), (0, [1, 7], 0.5), (0, [3, 7], 2.0), (1, None, 1.0)):
+        wshape = [7, 5] if trans_b else [5, 7]
+        ins = ["g", "gw"] + (["gc"] if cshape else [])
+        inits = [const("gw", rnd(*wshape))] + ([const("gc", rnd(*cshape))] if cshape else [])
+        gm = node("Gemm", ins, ["c"], transB=trans_b, beta=beta, alpha=0.7)
+        b, bi = bn("c", "y", 7, "bn")
+        opt(out, "bn_gemm_t%d_c%s.onnx" % (trans_b, "x".join(map(str, cshape or [0]))), [gm, b], G,
+            [vi("y", [3, 7])], inits + bi, ["BatchNormalization=0", "Gemm=1"])
+    c, ci = conv("x", "w", "c", 8, 4)
+    b, bi = bn("c", "y", 8, "bn")
+    opt(out, "bn_conv_shared.onnx", [c, b, node("Sigmoid", ["c"], ["y2"])], X,
+        [vi("y", [2, 8, 6, 6]), vi("y2", [2, 8, 6, 6])], ci + bi,
+        ["BatchNormalization=1", "note=other_consumers"])
+
+
+def scale_models(out):
+    X = [vi("x", [1, 4, 6, 6])]
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "scale_mul_add.onnx",
+        [c, node("Mul", ["c", "s"], ["m"]), node("Add", ["t", "m"], ["y"])], X,
+        [vi("y", [1, 6, 6, 6])], ci + [const("s", rnd(6, 1, 1)), const("t", rnd(1, 6, 1, 1))],
+        ["Mul=0", "Add=0", "Conv=1"])
+    c, ci = conv("x", "w", "c", 6, 4, b=False)
+    opt(out, "scale_scalar_nobias.onnx", [c, node("Mul", ["c", "s"], ["y"])], X,
+        [vi("y", [1, 6, 6, 6])], ci + [const("s", [1.7])], ["Mul=0", "Conv=1"])
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "scale_not_per_channel.onnx", [c, node("Mul", ["c", "s"], ["y"])], X,
+        [vi("y", [1, 6, 6, 6])], ci + [const("s", rnd(6))], ["Mul=1", "note=not_per-channel"])
+
+
+def fuse_models(out):
+    X = [vi("x", [1, 4, 6, 6])]
+    Y = [vi("y", [1, 6, 6, 6])]
+
+    def single(tag, act_nodes, inits=(), expect=(), opset=17):
+        c, ci = conv("x", "w", "c", 6, 4)
+        opt(out, "fuse_%s.onnx" % tag, [c] + act_nodes, X, Y, ci + list(inits),
+            ["FusedConv=1", "Conv=0"] + list(expect), opset)
+
+    single("relu", [node("Relu", ["c"], ["y"])], expect=["Relu=0"])
+    single("relu6", [node("Clip", ["c", "lo", "hi"], ["y"])], [const("lo", 0.0), const("hi", 6.0)],
+           ["Clip=0"])
+    single("clip6_opset6", [node("Clip", ["c"], ["y"], min=0.0, max=6.0)], opset=10)
+    single("leaky", [node("LeakyRelu", ["c"], ["y"], alpha=0.1)])
+    single("sigmoid", [node("Sigmoid", ["c"], ["y"])])
+    single("silu", [node("Sigmoid", ["c"], ["s"]), node("Mul", ["s", "c"], ["y"])],
+           expect=["Sigmoid=0", "Mul=0"])
+    single("hardswish", [node("HardSwish", ["c"], ["y"])])
+    single("hardsigmoid", [node("HardSigmoid", ["c"], ["y"], alpha=0.25, beta=0.45)])
+    single("tanh", [node("Tanh", ["c"], ["y"])])
+    single("elu", [node("Elu", ["c"], ["y"], alpha=0.8)])
+    single("gelu_op", [node("Gelu", ["c"], ["y"])], opset=20)
+    single("prelu", [node("PRelu", ["c", "sl"], ["y"])], [const("sl", rnd(6, 1, 1))])
+    single("prelu_scalar", [node("PRelu", ["c", "sl"], ["y"])], [const("sl", [0.3])])
+    gelu_head = [node("Div", ["c", "sq2"], ["d"]), node("Erf", ["d"], ["e"]),
+                 node("Add", ["e", "one"], ["a"])]
+    gk = [const("sq2", 1.4142135381698608), const("one", 1.0), const("half", 0.5)]
+    single("gelu_erf_a", gelu_head + [node("Mul", ["c", "a"], ["m"]),
+                                      node("Mul", ["m", "half"], ["y"])], gk, ["Erf=0", "Mul=0"])
+    single("gelu_erf_b", gelu_head + [node("Mul", ["a", "half"], ["h"]),
+                                      node("Mul", ["c", "h"], ["y"])], gk, ["Erf=0", "Mul=0"])
+    single("gelu_erf_c", gelu_head + [node("Mul", ["c", "half"], ["h"]),
+                                      node("Mul", ["h", "a"], ["y"])], gk, ["Erf=0", "Mul=0"])
+    # residual: z an input of Y's shape, then Relu
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "fuse_residual_relu.onnx",
+        [c, node("Add", ["z", "c"], ["s"]), node("Relu", ["s"], ["y"])], X + [vi("z", [1, 6, 6, 6])],
+        Y, ci, ["FusedConv=1", "Add=0", "Relu=0"])
+    # ResNet bottleneck end: conv+BN main path, downsample conv+BN, Add, Relu
+    c1, i1 = conv("x", "w1", "c1", 6, 4, b=False)
+    b1, j1 = bn("c1", "n1", 6, "bn1")
+    c2, i2 = conv("x", "w2", "c2", 6, 4, k=1, b=False)
+    b2, j2 = bn("c2", "n2", 6, "bn2")
+    opt(out, "fuse_resnet_block.onnx",
+        [c2, b2, c1, b1, node("Add", ["n1", "n2"], ["s"]), node("Relu", ["s"], ["y"])], X, Y,
+        i1 + j1 + i2 + j2, ["FusedConv=1", "Conv=1", "BatchNormalization=0", "Add=0", "Relu=0"])
+    # candidates that must not fuse
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "fuse_two_consumers.onnx",
+        [c, node("Relu", ["c"], ["y"]), node("Sigmoid", ["c"], ["y2"])], X,
+        Y + [vi("y2", [1, 6, 6, 6])], ci,
+        ["FusedConv=0", "Relu=1", "note=conv_output_has_2_consumers"])
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "fuse_broadcast_add.onnx", [c, node("Add", ["c", "z"], ["y"])],
+        X + [vi("z", [1, 6, 1, 1])], Y, ci,
+        ["FusedConv=0", "Add=1", "note=not_have_exactly"])
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "fuse_clip_dynamic.onnx", [c, node("Clip", ["c", "lo"], ["y"])],
+        X + [vi("lo", [])], Y, ci, ["FusedConv=0", "note=bounds_are_not_constants"])
+
+
+def matmul_models(out):
+    A = [vi("a", [3, 8])]
+    opt(out, "matmul_add.onnx",
+        [node("MatMul", ["a", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])], A,
+        [vi("y", [3, 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
+        ["MatMul=0", "Add=0", "Gemm=1"])
+    opt(out, "matmul_add_bn.onnx",
+        [node("MatMul", ["a", "mw"], ["m"]), node("Add", ["mb", "m"], ["s"])] +
+        [bn("s", "y", 5, "bn")[0]], A, [vi("y", [3, 5])],
+        [const("mw", rnd(8, 5)), const("mb", rnd(1, 5))] + bn("s", "y", 5, "bn")[1],
+        ["MatMul=0", "BatchNormalization=0", "Gemm=1"])
+    opt(out, "matmul_3d.onnx",
+        [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])],
+        [vi("a3", [2, 3, 8])], [vi("y", [2, 3, 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
+        ["MatMul=1", "note=not_a_2-D"])
+
+
+def transpose_models(out):
+    X = [vi("x", [1, 3, 4, 5])]
+    opt(out, "transpose_cancel.onnx",
+        [node("Transpose", ["x"], ["t1"], perm=[0, 2, 3, 1]),
+         node("Transpose", ["t1"], ["t2"], perm=[0, 3, 1, 2]), node("Relu", ["t2"], ["y"])],
+        X, [vi("y", [1, 3, 4, 5])], [], ["Transpose=0"])
+    opt(out, "transpose_merge.onnx",
+        [node("Transpose", ["x"], ["t1"], perm=[0, 2, 3, 1]),
+         node("Transpose", ["t1"], ["t2"], perm=[2, 0, 1, 3]), node("Relu", ["t2"], ["y"])],
+        X, [vi("y", [5, 1, 4, 3])], [], ["Transpose=1"])
+    opt(out, "transpose_cancel_to_output.onnx",
+        [node("Transpose", ["x"], ["t1"]), node("Transpose", ["t1"], ["y"])],
+        X, [vi("y", [1, 3, 4, 5])], [], ["Transpose=2", "note=cancel_but_not_removed"])
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     fused_conv_models(out)
+    identity_models(out)
+    cse_models(out)
+    bn_models(out)
+    scale_models(out)
+    fuse_models(out)
+    matmul_models(out)
+    transpose_models(out)
     with open(os.path.join(out, "manifest.txt"), "w") as f:
         f.write("\n".join(MANIFEST) + "\n")
     print("wrote %d checks to %s" % (len(MANIFEST), out))

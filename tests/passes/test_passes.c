@@ -48,7 +48,10 @@ static ert_model *load(const char *file, int no_optimize)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", g_dir, file);
-    ert_load_options opt = {.fold_constants = 1, .no_optimize = no_optimize};
+    /* reference kernels both ways: these tests check the rewrites, not the fast kernels
+     * (no_optimize implies reference kernels; tests/kernels compare those) */
+    ert_load_options opt = {.fold_constants = 1, .no_optimize = no_optimize,
+                            .reference_kernels = 1};
     ert_model *m = NULL;
     if (ert_model_load_file(path, &opt, &m) != ERT_OK) {
         fail(file, "load: %s", ert_model_last_error(m));

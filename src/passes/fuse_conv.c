@@ -1,0 +1,403 @@
+/*
+ * fuse_conv.c - Conv (+ bias) [+ residual Add] [+ activation] -> one FusedConv node
+ * (src/ops/fused.c): y = act(conv(X, W) + B + Z). The fast kernels then apply the
+ * residual and activation in the GEMM epilogue, while the tile is still in registers,
+ * instead of two more passes over the activation.
+ *
+ * Matched after the Conv output y (float32 only: what the fused kernels implement):
+ *   residual  y's only reader is Add(y, z), z of exactly y's shape (not a broadcast);
+ *             when z is itself the output of a later Conv that also only feeds this Add,
+ *             that Conv takes the Add instead (its residual is then the earlier value)
+ *   act       the current value's only reader is Relu, Clip (constant bounds), LeakyRelu,
+ *             Sigmoid, HardSigmoid, HardSwish, Gelu, Tanh, Elu, PRelu (constant slope,
+ *             per channel or scalar) or Swish(alpha 1); or it has exactly two readers
+ *             forming SiLU (x * Sigmoid(x)) or erf-GELU (x * 0.5 * (1 + erf(x / sqrt 2)),
+ *             any association of the two Muls)
+ * The fused node takes the place of the pattern's last node (its inputs are all older),
+ * keeps the Conv's name, and outputs the last node's value (so shapes and names stay).
+ * Candidates that do not fuse are recorded with the reason (ert_pass_notes).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "passes/pass_util.h"
+
+#define MAX_PATTERN 8
+
+typedef struct match {
+    int conv;                 /* the Conv node */
+    int z;                    /* residual value, -1 */
+    int nodes[MAX_PATTERN];   /* every node after the Conv in the pattern */
+    int n_nodes;
+    int last;                 /* the pattern's last node (-1: nothing matched) */
+    int out;                  /* its output: the fused node's output */
+    const char *act;          /* activation name as FusedConv spells it, NULL: none */
+    float params[2];
+    int n_params;
+    int slope;                /* PRelu slope constant (value), -1 */
+    char ops[160];            /* "+Add+Relu": appended to the Conv's fused_ops */
+} match;
+
+static void take(match *m, const ert_edit *e, int ni, const char *op_name)
+{
+    m->nodes[m->n_nodes++] = ni;
+    m->last = ni;
+    m->out = e->g->nodes[ni].outputs[0];
+    if (op_name) {
+        size_t len = strlen(m->ops);
+        snprintf(m->ops + len, sizeof m->ops - len, "+%s", op_name);
+    }
+}
+
+static bool near(double v, double want)
+{
+    return fabs(v - want) <= 1e-3 * fabs(want);
+}
+
+/* Node ni is op `op` reading value x at some input slot; *other = its other input. */
+static bool binary_with(const ert_edit *e, int ni, int op, int x, int *other)
+{
+    if (ni < 0 || !pu_is(e, ni, op) || e->g->nodes[ni].version < 7)
+        return false;
+    *other = pu_other_input(e, ni, x);
+    return *other >= 0;
+}
+
+/* Node ni is Mul(x, c) / Div(x, c) with scalar constant c close to want. */
+static bool scaled_by(const ert_edit *e, int ni, int op, int x, double want)
+{
+    int c;
+    double v;
+    if (!binary_with(e, ni, op, x, &c) || !pu_scalar(e, c, &v) || !near(v, want))
+        return false;
+    return op != ERT_OP_DIV || e->g->nodes[ni].inputs[0] == x;
+}
+
+/* Reads Clip's bounds (attributes before opset 11, constant inputs after). */
+static bool clip_bounds(const ert_edit *e, const ert_node *n, float *lo, float *hi)
+{
+    *lo = -FLT_MAX;
+    *hi = FLT_MAX;
+    if (n->version < 11) {
+        *lo = ert_attr_float(n, "min", -FLT_MAX);
+        *hi = ert_attr_float(n, "max", FLT_MAX);
+        return true;
+    }
+    double v;
+    for (int i = 1; i < 3 && i < n->n_inputs; i++) {
+        if (n->inputs[i] < 0)
+            continue;
+        if (!pu_scalar(e, n->inputs[i], &v))
+            return false;
+        *(i == 1 ? lo : hi) = (float)v;
+    }
+    return true;
+}
+
+/* PRelu's slope is one value, or one per channel of x (right-aligned against x's
+ * shape, non-1 only on the channel axis; PRelu before opset 7: a 1-D slope of the
+ * channel count, no broadcasting). */
+static bool slope_per_channel(const ert_edit *e, const ert_node *n, int x)
+{
+    const ert_tensor *s = pu_const(e, n->inputs[1]), *xt = &e->g->values[x].t;
+    if (!s || s->dtype != ERT_DTYPE_FLOAT32 || xt->rank < 3)
+        return false;
+    int64_t ns = ert_tensor_numel(s), m = xt->dims[1];
+    if (ns == 1)
+        return true;
+    if (ns != m)
+        return false;
+    if (n->version < 7)
+        return s->rank == 1;
+    int ch = s->rank - (xt->rank - 1);
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i] != 1 && i != ch)
+            return false;
+    return ch >= 0 && s->rank <= xt->rank;
+}
+
+/* A single-node activation reading x (node ni); false with *why when it is an
+ * activation that cannot be fused (NULL why: not an activation at all). */
+static bool unary_act(const ert_edit *e, match *m, int ni, int x, const char **why)
+{
+    const ert_node *n = &e->g->nodes[ni];
+    if (n->dead || !n->op || n->inputs[0] != x)
+        return false;
+    const char *a = NULL;
+    switch (n->op->id) {
+    case ERT_OP_RELU: a = "Relu"; break;
+    case ERT_OP_SIGMOID: a = "Sigmoid"; break;
+    case ERT_OP_HARD_SWISH: a = "HardSwish"; break;
+    case ERT_OP_TANH: a = "Tanh"; break;
+    case ERT_OP_LEAKY_RELU:
+        a = "LeakyRelu";
+        m->params[m->n_params++] = ert_attr_float(n, "alpha", 0.01f);
+        break;
+    case ERT_OP_ELU:
+        a = "Elu";
+        m->params[m->n_params++] = ert_attr_float(n, "alpha", 1.0f);
+        break;
+    case ERT_OP_HARD_SIGMOID:
+        a = "HardSigmoid";
+        m->params[m->n_params++] = ert_attr_float(n, "alpha", 0.2f);
+        m->params[m->n_params++] = ert_attr_float(n, "beta", 0.5f);
+        break;
+    case ERT_OP_GELU:
+        a = strcmp(ert_attr_string(n, "approximate", "none"), "tanh") ? "Gelu" : "GeluTanh";
+        break;
+    case ERT_OP_SWISH:
+        if (ert_attr_float(n, "alpha", 1.0f) != 1.0f) {
+            *why = "Swish alpha is not 1";
+            return false;
+        }
+        a = "Silu";
+        break;
+    case ERT_OP_CLIP:
+        if (!clip_bounds(e, n, &m->params[0], &m->params[1])) {
+            *why = "its bounds are not constants";
+            return false;
+        }
+        m->n_params = 2;
+        a = "Clip";
+        break;
+    case ERT_OP_PRELU:
+        if (!slope_per_channel(e, n, x)) {
+            *why = "its slope is not a float32 constant per channel";
+            return false;
+        }
+        m->slope = n->inputs[1];
+        a = "PRelu";
+        break;
+    default:
+        return false;
+    }
+    m->act = a;
+    take(m, e, ni, n->op_type);
+    return true;
+}
+
+/* x * Sigmoid(x): x's two readers are Sigmoid(x) -> s and Mul(x, s). */
+static bool silu(const ert_edit *e, match *m, int x)
+{
+    const ert_use *u = ert_edit_uses(e, x);
+    for (int k = 0; k < 2; k++) {
+        int sig = u[k].node, mul = u[1 - k].node, other;
+        if (!pu_is(e, sig, ERT_OP_SIGMOID))
+            continue;
+        int s = e->g->nodes[sig].outputs[0];
+        if (ert_edit_sole_consumer(e, s) != mul || !binary_with(e, mul, ERT_OP_MUL, x, &other) ||
+            other != s)
+            continue;
+        take(m, e, sig, NULL);
+        take(m, e, mul, "Sigmoid+Mul");
+        m->act = "Silu";
+        return true;
+    }
+    return false;
+}
+
+/* The rest of erf-GELU once x -> d -> Erf -> Add(1) -> a is matched; p is x's other
+ * reader. Accepts (x * a) * 0.5, x * (a * 0.5) and (x * 0.5) * a. */
+static bool gelu_tail(const ert_edit *e, match *m, int x, int a, int p)
+{
+    int q = ert_edit_sole_consumer(e, a), o, r;
+    int pout = e->g->nodes[p].outputs[0];
+    if (q < 0)
+        return false;
+    if (q == p && binary_with(e, p, ERT_OP_MUL, x, &o) && o == a) { /* (x * a) * 0.5 */
+        r = ert_edit_sole_consumer(e, pout);
+        if (r < 0 || !scaled_by(e, r, ERT_OP_MUL, pout, 0.5))
+            return false;
+        take(m, e, p, NULL);
+        take(m, e, r, NULL);
+        return true;
+    }
+    int qout = e->g->nodes[q].outputs[0];
+    if (scaled_by(e, q, ERT_OP_MUL, a, 0.5) && ert_edit_sole_consumer(e, qout) == p &&
+        binary_with(e, p, ERT_OP_MUL, x, &o) && o == qout) { /* x * (a * 0.5) */
+        take(m, e, q, NULL);
+        take(m, e, p, NULL);
+        return true;
+    }
+    if (scaled_by(e, p, ERT_OP_MUL, x, 0.5) && ert_edit_sole_consumer(e, pout) == q &&
+        binary_with(e, q, ERT_OP_MUL, pout, &o) && o == a) { /* (x * 0.5) * a */
+        take(m, e, p, NULL);
+        take(m, e, q, NULL);
+        return true;
+    }
+    return false;
+}
+
+static bool gelu_erf(const ert_edit *e, match *m, int x)
+{
+    const ert_use *u = ert_edit_uses(e, x);
+    for (int k = 0; k < 2; k++) {
+        int d = u[k].node, p = u[1 - k].node, c;
+        if (!scaled_by(e, d, ERT_OP_DIV, x, sqrt(2.0)) &&
+            !scaled_by(e, d, ERT_OP_MUL, x, 1.0 / sqrt(2.0)))
+            continue;
+        int erf = ert_edit_sole_consumer(e, e->g->nodes[d].outputs[0]);
+        if (erf < 0 || !pu_is(e, erf, ERT_OP_ERF))
+            continue;
+        int ev = e->g->nodes[erf].outputs[0], add = ert_edit_sole_consumer(e, ev);
+        double one;
+        if (!binary_with(e, add, ERT_OP_ADD, ev, &c) || !pu_scalar(e, c, &one) || !near(one, 1.0))
+            continue;
+        match save = *m;
+        take(m, e, d, NULL);
+        take(m, e, erf, NULL);
+        take(m, e, add, NULL);
+        if (gelu_tail(e, m, x, e->g->nodes[add].outputs[0], p)) {
+            size_t len = strlen(m->ops);
+            snprintf(m->ops + len, sizeof m->ops - len, "+Gelu(erf)");
+            m->act = "Gelu";
+            return true;
+        }
+        *m = save;
+    }
+    return false;
+}
+
+/* An activation after value x (the Conv or Add output). */
+static void match_act(const ert_edit *e, match *m, int x, ert_pass_notes *notes)
+{
+    bool out = e->g->values[x].is_output;
+    int nu = ert_edit_n_uses(e, x);
+    if (!out && nu == 2 && (silu(e, m, x) || gelu_erf(e, m, x)))
+        return;
+    for (int i = 0; i < nu; i++) {
+        int ni = ert_edit_uses(e, x)[i].node;
+        match probe = *m;
+        const char *why = NULL;
+        bool is_act = unary_act(e, &probe, ni, x, &why);
+        if (!out && nu == 1 && is_act) {
+            *m = probe;
+            return;
+        }
+        if (!is_act && !why)
+            continue; /* not an activation: no candidate */
+        char buf[96];
+        if (!why) {
+            snprintf(buf, sizeof buf, "%s output has %d consumers%s",
+                     m->last >= 0 ? "the Add" : "conv", nu, out ? " and is a graph output" : "");
+            why = buf;
+        }
+        ert_pass_note_skipped(notes, "Conv+activation", "Conv '%s' not fused with %s '%s': %s",
+                              pu_nname(e, m->conv), e->g->nodes[ni].op_type, pu_nname(e, ni),
+                              why);
+        return;
+    }
+}
+
+/* Residual Add after the Conv output y. */
+static void match_residual(const ert_edit *e, match *m, int y, ert_pass_notes *notes)
+{
+    int ai = ert_edit_sole_consumer(e, y), z;
+    if (ai < 0 || !binary_with(e, ai, ERT_OP_ADD, y, &z))
+        return;
+    int out = e->g->nodes[ai].outputs[0];
+    const char *why = NULL;
+    if (!pu_same_shape(e, z, y) || !pu_same_shape(e, out, y))
+        why = "the other operand does not have exactly the conv output's shape";
+    else if (e->g->values[z].t.dtype != e->g->values[y].t.dtype)
+        why = "the other operand's dtype differs";
+    if (why) {
+        ert_pass_note_skipped(notes, "Conv+Add", "Conv '%s' not fused with Add '%s': %s",
+                              pu_nname(e, m->conv), pu_nname(e, ai), why);
+        return;
+    }
+    int zp = e->g->values[z].producer;
+    if (zp > m->conv && pu_is(e, zp, ERT_OP_CONV) && ert_edit_sole_consumer(e, z) == ai &&
+        e->g->values[z].t.dtype == ERT_DTYPE_FLOAT32)
+        return; /* the later Conv takes this Add: its residual is then the earlier value */
+    m->z = z;
+    take(m, e, ai, "Add");
+}
+
+/* Why Conv ci cannot be fused at all (NULL: it may be). */
+static const char *conv_refusal(const ert_edit *e, int ci)
+{
+    const ert_node *n = &e->g->nodes[ci];
+    int y = n->outputs[0];
+    if (e->g->values[y].t.dtype != ERT_DTYPE_FLOAT32)
+        return "its dtype is not float32 (the fused kernels are float32)";
+    if (n->n_outputs != 1 || n->n_inputs < 2)
+        return "unexpected inputs/outputs";
+    return NULL;
+}
+
+static ert_status build(ert_edit *e, const match *m, ert_err *err)
+{
+    const ert_node *c = &e->g->nodes[m->conv];
+    char ops[256], name[256];
+    snprintf(ops, sizeof ops, "%s%s", pu_fused_ops(e, m->conv), m->ops);
+    snprintf(name, sizeof name, "%s", c->name);
+    int in[5] = {c->inputs[0], c->inputs[1], c->n_inputs > 2 ? c->inputs[2] : -1, m->z, -1};
+    if (m->slope >= 0) {
+        const ert_tensor *s = pu_const(e, m->slope);
+        int64_t ns = ert_tensor_numel(s);
+        ert_tensor t = {.dtype = ERT_DTYPE_FLOAT32};
+        ert_tensor_set_shape(&t, 1, &ns);
+        if (ert_tensor_alloc(&t) != ERT_OK)
+            return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
+        memcpy(t.data, s->data, sizeof(float) * (size_t)ns);
+        char sname[300];
+        snprintf(sname, sizeof sname, "%s_slope", name);
+        if ((in[4] = ert_edit_add_const(e, sname, &t)) < 0)
+            return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
+    }
+    int n_in = 5;
+    while (n_in > 2 && in[n_in - 1] < 0)
+        n_in--;
+    int fi = ert_edit_add_node(e, "FusedConv", "edgert", name, n_in, in, 1, &m->out);
+    if (fi < 0 || ert_edit_copy_attrs(e, fi, m->conv) != ERT_OK ||
+        ert_edit_set_attr_string(e, fi, "fused_ops", ops) != ERT_OK ||
+        (m->act && ert_edit_set_attr_string(e, fi, "activation", m->act) != ERT_OK) ||
+        (m->n_params && ert_edit_set_attr_floats(e, fi, "activation_params", m->n_params,
+                                                 m->params) != ERT_OK))
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
+    ert_edit_replace_node(e, m->last, fi);
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i] != m->last)
+            ert_edit_remove_node(e, m->nodes[i]);
+    ert_edit_remove_node(e, m->conv);
+    return ERT_OK;
+}
+
+static ert_status fuse_one(ert_edit *e, int ci, ert_pass_notes *notes, ert_err *err)
+{
+    match m = {.conv = ci, .z = -1, .last = -1, .slope = -1};
+    int y = e->g->nodes[ci].outputs[0];
+    const char *why = conv_refusal(e, ci);
+    if (why) {
+        if (ert_edit_n_uses(e, y) > 0)
+            ert_pass_note_skipped(notes, "Conv+activation", "Conv '%s' not fused: %s",
+                                  pu_nname(e, ci), why);
+        return ERT_OK;
+    }
+    match_residual(e, &m, y, notes);
+    match_act(e, &m, m.last >= 0 ? m.out : y, notes);
+    if (m.last < 0)
+        return ERT_OK;
+    char kind[ERT_PASS_KIND_LEN];
+    snprintf(kind, sizeof kind, "Conv%s", m.ops);
+    ert_status st = build(e, &m, err);
+    if (st == ERT_OK)
+        ert_pass_note_applied(notes, kind);
+    return st;
+}
+
+ert_status ert_opt_fuse_conv(ert_edit *e, ert_pass_notes *notes, ert_err *err)
+{
+    int nn = e->g->n_nodes;
+    for (int ci = 0; ci < nn; ci++) {
+        if (!pu_is(e, ci, ERT_OP_CONV))
+            continue;
+        ert_status st = fuse_one(e, ci, notes, err);
+        if (st != ERT_OK)
+            return st;
+    }
+    return ERT_OK;
+}

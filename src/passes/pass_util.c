@@ -1,0 +1,82 @@
+/*
+ * pass_util.c - small pattern-matching helpers shared by the optimizer passes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass_util.h"
+
+bool pu_is(const ert_edit *e, int ni, int op)
+{
+    const ert_node *n = &e->g->nodes[ni];
+    return !n->dead && n->op && n->op->id == op;
+}
+
+const ert_tensor *pu_const(const ert_edit *e, int v)
+{
+    if (v < 0)
+        return NULL;
+    const ert_value *val = &e->g->values[v];
+    if (val->kind != ERT_VALUE_CONST || !val->t.data || !ert_tensor_is_dense(&val->t))
+        return NULL;
+    return &val->t;
+}
+
+const char *pu_vname(const ert_edit *e, int v)
+{
+    return v >= 0 ? e->g->values[v].name : "";
+}
+
+const char *pu_nname(const ert_edit *e, int ni)
+{
+    return e->g->nodes[ni].name;
+}
+
+bool pu_same_shape(const ert_edit *e, int v, int w)
+{
+    const ert_tensor *a = &e->g->values[v].t, *b = &e->g->values[w].t;
+    if (a->rank < 0 || a->rank != b->rank || !ert_tensor_shape_known(a) ||
+        !ert_tensor_shape_known(b))
+        return false;
+    return memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank) == 0;
+}
+
+int pu_other_input(const ert_edit *e, int ni, int v)
+{
+    const ert_node *n = &e->g->nodes[ni];
+    if (n->n_inputs != 2)
+        return -1;
+    if (n->inputs[0] == v && n->inputs[1] != v)
+        return n->inputs[1];
+    if (n->inputs[1] == v && n->inputs[0] != v)
+        return n->inputs[0];
+    return -1;
+}
+
+bool pu_scalar(const ert_edit *e, int v, double *out)
+{
+    const ert_tensor *t = pu_const(e, v);
+    if (!t || ert_tensor_numel(t) != 1 || t->dtype == ERT_DTYPE_BOOL)
+        return false;
+    *out = ert_tensor_get_f64(t, 0);
+    return true;
+}
+
+int pu_new_const(ert_edit *e, const char *name, ert_dtype dtype, int rank, const int64_t *dims,
+                 const double *vals)
+{
+    ert_tensor t = {.dtype = dtype, .kind = ERT_TENSOR_DENSE};
+    ert_tensor_set_shape(&t, rank, dims);
+    if (ert_tensor_alloc(&t) != ERT_OK)
+        return -1;
+    int64_t n = ert_tensor_numel(&t);
+    for (int64_t i = 0; i < n; i++)
+        ert_store_f64(dtype, t.data, i, vals[i]);
+    return ert_edit_add_const(e, name, &t);
+}
+
+const char *pu_fused_ops(const ert_edit *e, int ni)
+{
+    const ert_node *n = &e->g->nodes[ni];
+    return ert_attr_string(n, "fused_ops", n->op_type);
+}

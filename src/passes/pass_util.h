@@ -1,0 +1,59 @@
+/*
+ * pass_util.h - what the optimizer passes share: the pass entry points ert_pass_optimize
+ * runs (one pass a file), pattern-matching helpers over an ert_edit session, and the
+ * per-channel affine fold (y' = y * s + t folded into Conv / ConvTranspose / Gemm
+ * weights) used by both BatchNorm folding and Mul/Add folding.
+ */
+#ifndef ERT_PASS_UTIL_H
+#define ERT_PASS_UTIL_H
+
+#include "ir/edit.h"
+#include "ops/op.h"
+#include "passes/passes.h"
+
+/* The passes, in the order ert_pass_optimize runs them (optimize.c). */
+ert_status ert_opt_remove_identity(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_cse(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_matmul_add(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_fold_bn(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_fold_scale(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_transpose(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_fuse_conv(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+
+/* Live node ni has op id `op` (and a resolved op). */
+bool pu_is(const ert_edit *e, int ni, int op);
+/* Constant value v's tensor (data present), else NULL; v < 0 gives NULL. */
+const ert_tensor *pu_const(const ert_edit *e, int v);
+/* The value's name / the node's name, for notes. */
+const char *pu_vname(const ert_edit *e, int v);
+const char *pu_nname(const ert_edit *e, int ni);
+/* True if value v has a fully known shape equal to w's. */
+bool pu_same_shape(const ert_edit *e, int v, int w);
+/* The operand of binary node ni that is not value v (-1 if both or neither are v). */
+int pu_other_input(const ert_edit *e, int ni, int v);
+/* Scalar constant value v (any numeric dtype, one element) into *out. */
+bool pu_scalar(const ert_edit *e, int v, double *out);
+
+/* A new constant of `dtype` and shape (rank, dims) holding vals (converted). -1 on
+ * allocation failure. */
+int pu_new_const(ert_edit *e, const char *name, ert_dtype dtype, int rank, const int64_t *dims,
+                 const double *vals);
+
+/* Number of output channels of a Conv / ConvTranspose / Gemm node (from its constant
+ * weights; Gemm: columns of op(B)), or -1 if not foldable (weights not constant, dtype
+ * not float, shapes unknown). *why explains a -1. */
+int64_t pu_affine_channels(const ert_edit *e, int ni, const char **why);
+
+/* Folds y' = y * s[c] + t[c] (per output channel c, m of them; s or t NULL: 1 / 0)
+ * into node ni (Conv, ConvTranspose or Gemm with constant weights): adds a copy of ni
+ * with new weight/bias constants whose output is value `out` (the pattern's result),
+ * placed where node `last` was, and removes ni and last. `fused` is appended to the
+ * node's fused_ops attribute ("Conv+BatchNormalization"). Returns the new node or -1
+ * (out of memory: ERT_ERR_NO_MEMORY in err). */
+int pu_fold_affine(ert_edit *e, int ni, int last, int out, int64_t m, const double *s,
+                   const double *t, const char *fused, ert_err *err);
+
+/* The fused_ops attribute of node ni, or its op type when it has none. */
+const char *pu_fused_ops(const ert_edit *e, int ni);
+
+#endif /* ERT_PASS_UTIL_H */
