@@ -42,6 +42,15 @@ mkdir -p build-tsan
   -Werror -Iinclude -Isrc tests/runtime/test_threadpool.c src/runtime/threadpool.c -lpthread \
   -o build-tsan/test_threadpool
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/test_threadpool
+# Then the library under TSan, two contexts (own pools, 2 threads each) of one model at once:
+# races between contexts, or inside the kernels that use the pool, fail here.
+step "two contexts at once under ThreadSanitizer"
+CC="$tsan_cc" cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
+cmake --build build-tsan -j"$JOBS" --target test_contexts
+for m in build/test_models/api/small_cnn.onnx models/mobilenet_v2.onnx; do
+  if [ -f "$m" ]; then TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_contexts "$m" 2 3; fi
+done
 
 if [ "${ERT_SKIP_ASAN:-0}" != 1 ]; then
   step "build (ASan + UBSan)"
