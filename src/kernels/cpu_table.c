@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "kernels/conv/conv_gemm.h"
 #include "kernels/eltwise/eltwise.h"
 #include "kernels/kernel.h"
 
@@ -14,6 +15,9 @@
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
 
 static const ert_kernel_family k_table[] = {
+    /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
+    ERT_FAMILY(CONV, ert_conv_gemm_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),
     /* float32 activations (kernels/act) and broadcasting binary ops */
     ERT_FAMILY(RELU, ert_unary_kernels),
     ERT_FAMILY(CLIP, ert_unary_kernels),

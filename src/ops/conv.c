@@ -17,30 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conv_geom.h"
 #include "ops/op.h"
 
 /* Largest |pad| / stride / dilation / kernel size accepted: keeps all size arithmetic
  * far from int64 overflow (spatial sizes are bounded by the tensor byte limit). */
 #define CONV_MAX_ATTR ((int64_t)1 << 32)
 
-enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
-
-/* Geometry of one convolution, per spatial axis (nsp axes). For ConvTranspose `in` is
- * the (small) input and `out` the (large) output, pads apply to the output. */
-typedef struct conv_geom {
-    int nsp;                       /* number of spatial axes */
-    int auto_pad;                  /* PAD_* */
-    int64_t group;
-    int64_t in[ERT_MAX_RANK];      /* input spatial sizes (-1 if unknown) */
-    int64_t out[ERT_MAX_RANK];     /* output spatial sizes (-1 if unknown) */
-    int64_t k[ERT_MAX_RANK];       /* kernel sizes (-1 if unknown) */
-    int64_t s[ERT_MAX_RANK];       /* strides */
-    int64_t d[ERT_MAX_RANK];       /* dilations */
-    int64_t pb[ERT_MAX_RANK];      /* pad at the start */
-    int64_t pe[ERT_MAX_RANK];      /* pad at the end */
-    int64_t opad[ERT_MAX_RANK];    /* ConvTranspose output_padding */
-    int64_t oshape[ERT_MAX_RANK];  /* ConvTranspose output_shape (-1: not given) */
-} conv_geom;
+/* PAD_* and conv_geom: ops/conv_geom.h (shared with src/kernels/conv/). */
 
 static ert_status parse_auto_pad(ert_kctx *k, int *out)
 {
@@ -217,7 +201,7 @@ static ert_status convt_out_axis(ert_kctx *k, conv_geom *g, int i)
 
 /* Shared inference: X [N, C, D...], W [M, C/group, k...] (Conv) or [C, M/group, k...]
  * (ConvTranspose), B [M]. Fills g when shapes allow. */
-static ert_status conv_infer_common(ert_kctx *k, conv_geom *g, bool transpose)
+ert_status conv_infer_common(ert_kctx *k, conv_geom *g, bool transpose)
 {
     ert_status st;
     bool integer = k->node->op->id == ERT_OP_CONV_INTEGER;

@@ -1,0 +1,322 @@
+/*
+ * conv_gemm.c - Conv / FusedConv as packed SGEMM (see conv_gemm.h for the kernels).
+ *
+ * Per image and group: Y_g[Mg, OH*OW] = epilogue(W_g[Mg, Cg*KH*KW] * B_g) where B_g is
+ * X_g itself for a pointwise conv and the im2col matrix of X_g otherwise. The weights
+ * are packed once per group at load (ert_sgemm_pack_a); B is packed by the GEMM into the
+ * workspace one K block at a time, and for im2col its rows are generated on the fly
+ * (im2col_row): a row is one (channel, ky, kx) tap over a run of output pixels, built
+ * from contiguous input row segments (a memcpy when the stride is 1) with zeros where
+ * the tap falls in the padding. Shapes, attributes and auto_pad come from conv.c's
+ * conv_infer_common (one implementation of the geometry). This file is ISA-neutral:
+ * the ISA only selects the GEMM micro-kernel.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/conv/conv_gemm.h"
+#include "kernels/gemm/gemm.h"
+#include "ops/conv_geom.h"
+#include "ops/fused.h"
+#include "runtime/threadpool.h"
+
+/* Weights packed for one ISA's tile: group panels of ert_sgemm_packed_a_floats each. */
+typedef struct conv_packed {
+    ert_isa isa;
+    int64_t group, mg, kg; /* groups, output channels and GEMM depth per group */
+    size_t group_floats;   /* packed floats per group (multiple of 16: stays aligned) */
+    float *a;              /* 64-byte aligned */
+} conv_packed;
+
+/* 2-D geometry of one step (1-D convs have H = OH = KH = 1), in k->params. */
+typedef struct conv_plan {
+    int64_t nb, c, h, w;         /* input batch, channels, height, width */
+    int64_t m, oh, ow;           /* output channels, height, width */
+    int64_t group, cg, mg, kg;   /* per group: input/output channels, Cg*KH*KW */
+    int64_t kh, kw, sh, sw, dh, dw, ph, pw; /* kernel, strides, dilations, start pads */
+    bool pointwise;              /* B is X itself */
+    ert_act_params act;          /* activation (slope re-read from S each run) */
+    size_t ws_bytes;             /* what plan reported */
+} conv_plan;
+
+_Static_assert(sizeof(conv_plan) <= ERT_STEP_PARAMS_BYTES, "conv_plan exceeds the block");
+
+/* ---- load time ---- */
+
+/* Reads the node's geometry at load time through a context over the graph's values
+ * (dims may be unknown: -1). False when the node is malformed or not 1-/2-D. */
+static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo, ert_act_params *act)
+{
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
+    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
+    int n_in = n->n_inputs - n->n_captures;
+    for (int i = 0; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
+        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
+    ert_err err;
+    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
+                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
+    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, false))
+        return false;
+    k.n_in = n_in;
+    memset(act, 0, sizeof *act);
+    if (n->op->id == ERT_OP_FUSED_CONV && ert_fused_conv_act(&k, act))
+        return false;
+    return geo->nsp == 1 || geo->nsp == 2;
+}
+
+static bool is_f32(const ert_graph *g, int v)
+{
+    return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
+}
+
+/* What both kernels need: float32 X/W/B/Z/S, constant W with known dims, a 1-D or 2-D
+ * conv, not pure depthwise, an activation the GEMM epilogue can apply. */
+static bool supports_common(const ert_node *n, const ert_graph *g, conv_geom *geo)
+{
+    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
+        return false;
+    int n_in = n->n_inputs - n->n_captures;
+    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
+        return false;
+    for (int i = 0; i < n_in; i++)
+        if (!is_f32(g, n->inputs[i]))
+            return false;
+    const ert_value *w = &g->values[n->inputs[1]];
+    if (w->kind != ERT_VALUE_CONST || !w->t.data || !ert_tensor_shape_known(&w->t))
+        return false;
+    ert_act_params act;
+    if (!load_geom(n, g, geo, &act))
+        return false;
+    if (act.kind == ERT_ACT_PRELU && n_in > ERT_FC_S && n->inputs[ERT_FC_S] < 0)
+        return false;
+    int64_t cg = w->t.dims[1], mg = w->t.dims[0] / geo->group;
+    return !(geo->group > 1 && cg == 1 && mg == 1);
+}
+
+static bool supports_im2col(const ert_node *n, const ert_graph *g)
+{
+    conv_geom geo;
+    return supports_common(n, g, &geo);
+}
+
+/* 1x1 (any rank 1-2), stride 1, no padding: SAME/VALID give zero pads for such a kernel,
+ * explicit pads must be 0. */
+static bool supports_1x1(const ert_node *n, const ert_graph *g)
+{
+    conv_geom geo;
+    if (!supports_common(n, g, &geo))
+        return false;
+    for (int i = 0; i < geo.nsp; i++)
+        if (geo.k[i] != 1 || geo.s[i] != 1 ||
+            (geo.auto_pad == PAD_NOTSET && (geo.pb[i] != 0 || geo.pe[i] != 0)))
+            return false;
+    return true;
+}
+
+static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
+                           ert_err *err)
+{
+    const ert_tensor *w = &g->values[n->inputs[1]].t;
+    conv_packed *p = calloc(1, sizeof *p);
+    if (!p)
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "conv: out of memory packing weights");
+    p->isa = isa;
+    p->group = ert_attr_int(n, "group", 1);
+    p->mg = w->dims[0] / p->group;
+    p->kg = ert_tensor_numel(w) / w->dims[0];
+    p->group_floats = ert_sgemm_packed_a_floats(isa, p->mg, p->kg);
+    size_t bytes = p->group_floats * (size_t)p->group * sizeof(float);
+    p->a = aligned_alloc(64, bytes > 0 ? bytes : 64);
+    if (!p->a) {
+        free(p);
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "conv: out of memory packing weights "
+                        "(%zu bytes)", bytes);
+    }
+    const float *wd = w->data;
+    for (int64_t gi = 0; gi < p->group; gi++)
+        ert_sgemm_pack_a(isa, p->mg, p->kg, wd + gi * p->mg * p->kg, p->kg, 1,
+                         p->a + (size_t)gi * p->group_floats);
+    *packed = p;
+    return ERT_OK;
+}
+
+static void free_packed(void *packed)
+{
+    conv_packed *p = packed;
+    if (p)
+        free(p->a);
+    free(p);
+}
+
+/* ---- reshape ---- */
+
+/* Fills pl from the concrete geometry (2-D view of a 1-D conv). */
+static void plan_from_geom(conv_plan *pl, const conv_geom *geo, const ert_tensor *x,
+                           const ert_tensor *y)
+{
+    bool one_d = geo->nsp == 1;
+    int a = one_d ? 0 : 1; /* index of the width axis */
+    pl->nb = x->dims[0];
+    pl->c = x->dims[1];
+    pl->m = y->dims[1];
+    pl->h = one_d ? 1 : geo->in[0];
+    pl->w = geo->in[a];
+    pl->oh = one_d ? 1 : geo->out[0];
+    pl->ow = geo->out[a];
+    pl->kh = one_d ? 1 : geo->k[0];
+    pl->sh = one_d ? 1 : geo->s[0];
+    pl->dh = one_d ? 1 : geo->d[0];
+    pl->ph = one_d ? 0 : geo->pb[0];
+    pl->kw = geo->k[a];
+    pl->sw = geo->s[a];
+    pl->dw = geo->d[a];
+    pl->pw = geo->pb[a];
+    pl->group = geo->group;
+    pl->cg = pl->c / pl->group;
+    pl->mg = pl->m / pl->group;
+    pl->kg = pl->cg * pl->kh * pl->kw;
+    pl->pointwise = pl->kh == 1 && pl->kw == 1 && pl->sh == 1 && pl->sw == 1 && pl->ph == 0 &&
+                    pl->pw == 0 && pl->oh == pl->h && pl->ow == pl->w;
+}
+
+static ert_status plan(ert_kctx *k, size_t *ws_bytes)
+{
+    const conv_packed *p = k->packed;
+    conv_plan *pl = k->params;
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {k->in[0], k->in[1], ert_in(k, 2)};
+    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
+    ert_kctx c = *k;
+    c.in = in;
+    c.n_in = k->n_in < 3 ? k->n_in : 3;
+    c.out = out;
+    c.n_out = 1;
+    conv_geom geo;
+    ert_status st = conv_infer_common(&c, &geo, false);
+    if (st)
+        return st;
+    memset(pl, 0, sizeof *pl);
+    plan_from_geom(pl, &geo, k->in[0], &y);
+    if (pl->group != p->group || pl->mg != p->mg || pl->kg != p->kg)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "weights changed shape since packing");
+    if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
+        return st;
+    if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->m)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
+                           (long long)pl->act.n_slope, (long long)pl->m);
+    int threads = ert_threadpool_size(k->pool);
+    pl->ws_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->oh * pl->ow, pl->kg, threads);
+    *ws_bytes = pl->ws_bytes;
+    return ERT_OK;
+}
+
+/* ---- run ---- */
+
+/* The im2col source of one image and group. */
+typedef struct im2col_src {
+    const conv_plan *pl;
+    const float *x; /* the group's first input channel of this image */
+} im2col_src;
+
+/* ceil(a / b) for b > 0 and any sign of a. */
+static int64_t ceil_div_s(int64_t a, int64_t b)
+{
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* dst[i] = row[(ow0 + i) * s + off] for i in [0, n) where that input column lies in
+ * [0, w), zero elsewhere (the padding). */
+static void tap_segment(float *restrict dst, const float *restrict row, int64_t ow0, int64_t n,
+                        int64_t s, int64_t off, int64_t w)
+{
+    int64_t lo = clamp64(ceil_div_s(-off, s) - ow0, 0, n);
+    int64_t hi = clamp64(ceil_div_s(w - off, s) - ow0, lo, n);
+    memset(dst, 0, sizeof(float) * (size_t)lo);
+    if (s == 1)
+        memcpy(dst + lo, row + ow0 + lo + off, sizeof(float) * (size_t)(hi - lo));
+    else
+        for (int64_t j = lo; j < hi; j++)
+            dst[j] = row[(ow0 + j) * s + off];
+    memset(dst + hi, 0, sizeof(float) * (size_t)(n - hi));
+}
+
+/* Row k (channel ci, tap ky, kx) of the group's im2col matrix, columns [n0, n0+nc). */
+static const float *im2col_row(const void *ctx, int64_t k, int64_t n0, int64_t nc, float *buf)
+{
+    const im2col_src *src = ctx;
+    const conv_plan *pl = src->pl;
+    int64_t taps = pl->kh * pl->kw, ci = k / taps, ky = (k % taps) / pl->kw, kx = k % pl->kw;
+    const float *xc = src->x + ci * pl->h * pl->w;
+    int64_t oh = n0 / pl->ow, ow = n0 % pl->ow, off = kx * pl->dw - pl->pw;
+    for (int64_t done = 0; done < nc; oh++, ow = 0) {
+        int64_t len = pl->ow - ow < nc - done ? pl->ow - ow : nc - done;
+        int64_t ih = oh * pl->sh + ky * pl->dh - pl->ph;
+        if (ih < 0 || ih >= pl->h)
+            memset(buf + done, 0, sizeof(float) * (size_t)len);
+        else
+            tap_segment(buf + done, xc + ih * pl->w, ow, len, pl->sw, off, pl->w);
+        done += len;
+    }
+    return buf;
+}
+
+static ert_status run(ert_kctx *k)
+{
+    const conv_packed *p = k->packed;
+    const conv_plan *pl = k->params;
+    const ert_tensor *b = ert_in(k, 2), *z = ert_in(k, ERT_FC_Z), *s = ert_in(k, ERT_FC_S);
+    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
+    const float *x = k->in[0]->data, *bias = b ? b->data : NULL;
+    const float *res = fused && z ? z->data : NULL;
+    float *y = k->out[0]->data;
+    int64_t ohw = pl->oh * pl->ow, hw = pl->h * pl->w;
+    ert_sgemm_epilogue ep = {.ldr = ohw, .act = pl->act};
+    if (fused && s)
+        ep.act.slope = s->data;
+    if (k->ws_bytes < pl->ws_bytes)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
+                           k->ws_bytes, pl->ws_bytes);
+    for (int64_t n = 0; n < pl->nb; n++)
+        for (int64_t gi = 0; gi < pl->group; gi++) {
+            const float *xg = x + (n * pl->c + gi * pl->cg) * hw;
+            int64_t yoff = (n * pl->m + gi * pl->mg) * ohw;
+            im2col_src src = {pl, xg};
+            ert_sgemm_b bs = pl->pointwise ? (ert_sgemm_b){.data = xg, .ld = hw}
+                                           : (ert_sgemm_b){.row = im2col_row, .ctx = &src};
+            ep.bias = bias ? bias + gi * pl->mg : NULL;
+            ep.residual = res ? res + yoff : NULL;
+            ep.act_row0 = gi * pl->mg;
+            ert_sgemm_packed(p->isa, pl->mg, ohw, pl->kg, p->a + (size_t)gi * p->group_floats,
+                             &bs, y + yoff, ohw, &ep, k->ws, k->ws_bytes, k->pool);
+        }
+    return ERT_OK;
+}
+
+/* ---- kernel entries ---- */
+
+#define CONV_ISA_KERNELS(ISA, NAME)                                                      \
+    static ert_status pack_##NAME(const ert_node *n, const ert_graph *g, void **packed,   \
+                                  ert_err *err)                                          \
+    {                                                                                    \
+        return pack_isa(ISA, n, g, packed, err);                                         \
+    }                                                                                    \
+    static const ert_kernel k_1x1_##NAME = {"conv.gemm1x1." #NAME, ISA, supports_1x1,     \
+                                            pack_##NAME, free_packed, plan, run};        \
+    static const ert_kernel k_im2col_##NAME = {"conv.im2col." #NAME, ISA, supports_im2col, \
+                                               pack_##NAME, free_packed, plan, run};
+
+CONV_ISA_KERNELS(ERT_ISA_GENERIC, generic)
+#if defined(__x86_64__) || defined(_M_X64)
+CONV_ISA_KERNELS(ERT_ISA_AVX2, avx2)
+CONV_ISA_KERNELS(ERT_ISA_AVX512, avx512)
+#endif
+
+const ert_kernel *const ert_conv_gemm_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_1x1_avx512, &k_im2col_avx512, &k_1x1_avx2, &k_im2col_avx2,
+#endif
+    &k_1x1_generic, &k_im2col_generic, NULL};

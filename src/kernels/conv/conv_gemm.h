@@ -1,0 +1,21 @@
+/*
+ * conv_gemm.h - Conv / FusedConv (2-D and 1-D, NCHW float32, constant weights) as GEMM
+ * kernels for the CPU kernel table (kernel.h):
+ *   conv.gemm1x1.<isa>  1x1 kernel, stride 1, no padding: Y[M, HW] = W[M, C] * X[C, HW]
+ *                       per image and group, X read in place (no im2col).
+ *   conv.im2col.<isa>   any kernel, strides, pads, dilations, groups: the GEMM's B rows
+ *                       are generated from the image while B is packed (sgemm's row
+ *                       callback), one K block at a time, so no im2col matrix exists.
+ * <isa> is generic, avx2 or avx512 (the packed SGEMM's micro-kernel). Both fuse bias,
+ * FusedConv's residual Z and activation into the GEMM epilogue. Pure depthwise convs
+ * (one input and one output channel per group) are declined: the dwconv family runs them.
+ */
+#ifndef ERT_CONV_GEMM_H
+#define ERT_CONV_GEMM_H
+
+#include "kernels/kernel.h"
+
+/* Candidates for Conv and FusedConv, most promising first, NULL-ended. */
+extern const ert_kernel *const ert_conv_gemm_kernels[];
+
+#endif /* ERT_CONV_GEMM_H */

@@ -1,0 +1,311 @@
+/*
+ * sgemm.c - driver of the packed SGEMM (gemm.h): ISA selection, A packing, cache
+ * blocking, B packing into the caller's workspace, tasks for the thread pool, and the
+ * activations the micro-kernels do not fuse.
+ *
+ * Loop nest of one task (a block of <= MC rows x <= NC columns of C), BLIS order:
+ *   for each K block (<= KC deep):  pack B[kblock, ncols] into the thread's slice
+ *     for each B strip (nr columns; stays in L1 across the next loop)
+ *       for each A panel (mr rows; the task's A block streams from L2)
+ *         micro-kernel: C tile (+)= A panel * B strip; epilogue on the last K block
+ * KC: the B strip (KC x nr floats) takes ~24 KiB of L1d (Zen 4: 32, Zen 5 / Sapphire
+ * Rapids: 48 KiB) next to the streaming A panels: 128 deep for 48-wide AVX-512 strips,
+ * 384 (the cap) for 16-wide AVX2 ones. MC = 384 rows of A at that depth (<= 576 KiB)
+ * stay in a 1-2 MiB L2 next to the B block. A task packs its own B
+ * (no sharing between threads, so no barrier); with several row blocks this repacks B
+ * once per block, about 1/MC of the task's FLOPs in copies.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "kernels/gemm/sgemm_ukr.h"
+#include "runtime/threadpool.h"
+
+#define SGEMM_L1_STRIP_BYTES (24 * 1024)
+#define SGEMM_KC_MIN 128
+#define SGEMM_KC_MAX 384
+#define SGEMM_MC 384
+#define SGEMM_NC 384
+#define SGEMM_ALIGN 64
+
+static const sgemm_impl *impl_of(ert_isa isa)
+{
+    switch (ert_sgemm_isa(isa)) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case ERT_ISA_AVX512:
+        return &ert_sgemm_impl_avx512;
+    case ERT_ISA_AVX2:
+        return &ert_sgemm_impl_avx2;
+#endif
+    default:
+        return &ert_sgemm_impl_generic;
+    }
+}
+
+ert_isa ert_sgemm_isa(ert_isa isa)
+{
+    ert_isa best = ert_cpu_get()->best;
+    if (best == ERT_ISA_NEON || isa == ERT_ISA_NEON)
+        return ERT_ISA_GENERIC; /* no NEON micro-kernel yet */
+    return isa < best ? isa : best;
+}
+
+ert_sgemm_tile ert_sgemm_tile_of(ert_isa isa)
+{
+    return impl_of(isa)->tile;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int64_t round_up(int64_t a, int64_t b)
+{
+    return ceil_div(a, b) * b;
+}
+
+size_t ert_sgemm_packed_a_floats(ert_isa isa, int64_t M, int64_t K)
+{
+    int mr = impl_of(isa)->tile.mr;
+    return (size_t)round_up(round_up(M, mr) * K, 16);
+}
+
+void ert_sgemm_pack_a(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
+                      int64_t a_cs, float *dst)
+{
+    int mr = impl_of(isa)->tile.mr;
+    for (int64_t i0 = 0; i0 < M; i0 += mr) {
+        float *panel = dst + i0 * K;
+        for (int64_t k = 0; k < K; k++)
+            for (int r = 0; r < mr; r++)
+                panel[k * mr + r] = i0 + r < M ? A[(i0 + r) * a_rs + k * a_cs] : 0.0f;
+    }
+    size_t used = (size_t)(round_up(M, mr) * K), total = ert_sgemm_packed_a_floats(isa, M, K);
+    memset(dst + used, 0, (total - used) * sizeof(float));
+}
+
+/* ---- blocking ---- */
+
+typedef struct blocking {
+    int64_t kc, nkb;   /* K block depth, number of K blocks (>= 1, also for K == 0) */
+    int64_t mc, tm;    /* rows per task, row blocks */
+    int64_t nc, tn;    /* columns per task, column blocks */
+    int64_t nc_cap;    /* widest nc for this N: sizes the per-thread slice */
+} blocking;
+
+/* Even K blocks (a 260-deep K is 2 x 130, not 256 + 4: a thin last block wastes the C
+ * reloads). */
+static void block_k(const ert_sgemm_tile *t, int64_t K, blocking *bl)
+{
+    int64_t kmax = SGEMM_L1_STRIP_BYTES / ((int64_t)sizeof(float) * t->nr);
+    kmax = kmax < SGEMM_KC_MIN ? SGEMM_KC_MIN : kmax > SGEMM_KC_MAX ? SGEMM_KC_MAX : kmax;
+    bl->nkb = K > 0 ? ceil_div(K, kmax) : 1;
+    bl->kc = K > 0 ? ceil_div(K, bl->nkb) : 0;
+}
+
+static void block_sizes(const ert_sgemm_tile *t, int64_t M, int64_t N, int64_t K, int threads,
+                        blocking *bl)
+{
+    block_k(t, K, bl);
+    bl->nc_cap = N < SGEMM_NC ? round_up(N > 0 ? N : 1, t->nr) : SGEMM_NC;
+    bl->mc = (SGEMM_MC / t->mr) * t->mr;
+    bl->nc = bl->nc_cap;
+    bl->tm = ceil_div(M, bl->mc);
+    bl->tn = ceil_div(N, bl->nc);
+    /* Enough tasks to balance threads: narrow the column blocks first (B strips stay
+     * whole), then the row blocks, never below two tiles. */
+    while (bl->tm * bl->tn < 2 * (int64_t)threads && bl->nc > 2 * t->nr) {
+        bl->nc = round_up(bl->nc / 2, t->nr);
+        bl->tn = ceil_div(N, bl->nc);
+    }
+    while (bl->tm * bl->tn < 2 * (int64_t)threads && bl->mc > 2 * t->mr) {
+        bl->mc = round_up(bl->mc / 2, t->mr);
+        bl->tm = ceil_div(M, bl->mc);
+    }
+}
+
+/* Floats of one thread's slice: packed B block + row buffer, rounded to 64 bytes. */
+static size_t slice_floats(const blocking *bl)
+{
+    return (size_t)round_up(bl->kc * bl->nc_cap + bl->nc_cap, SGEMM_ALIGN / sizeof(float));
+}
+
+size_t ert_sgemm_ws_bytes(ert_isa isa, int64_t M, int64_t N, int64_t K, int n_threads)
+{
+    blocking bl;
+    block_sizes(&impl_of(isa)->tile, M, N, K, 1, &bl);
+    return slice_floats(&bl) * sizeof(float) * (size_t)(n_threads > 0 ? n_threads : 1);
+}
+
+/* ---- B packing ---- */
+
+/* d[0, w) = s[0, w); constant sizes for the common full strips (inlined copies). */
+static void copy_strip(float *restrict d, const float *restrict s, int64_t w, int nr)
+{
+    if (w == nr && nr == 48)
+        memcpy(d, s, 48 * sizeof(float));
+    else if (w == nr && nr == 32)
+        memcpy(d, s, 32 * sizeof(float));
+    else if (w == nr && nr == 16)
+        memcpy(d, s, 16 * sizeof(float));
+    else if (w == nr && nr == 8)
+        memcpy(d, s, 8 * sizeof(float));
+    else
+        memcpy(d, s, (size_t)w * sizeof(float));
+}
+
+/* Packs B[k0 .. k0+kc, n0 .. n0+nc) as strips of nr columns (sgemm_ukr.h): strip s at
+ * dst + s*kc*nr, row stride = its width rounded up to vec, zero-padded. */
+static void pack_b(const ert_sgemm_b *b, const ert_sgemm_tile *t, int64_t k0, int64_t kc,
+                   int64_t n0, int64_t nc, float *dst, float *rowbuf)
+{
+    int64_t ns = ceil_div(nc, t->nr);
+    for (int64_t p = 0; p < kc; p++) {
+        const float *src = b->row ? b->row(b->ctx, k0 + p, n0, nc, rowbuf)
+                                  : b->data + (k0 + p) * b->ld + n0;
+        for (int64_t s = 0; s < ns; s++) {
+            int64_t c0 = s * t->nr, w = nc - c0 < t->nr ? nc - c0 : t->nr;
+            int64_t sw = round_up(w, t->vec);
+            float *d = dst + s * kc * t->nr + p * sw;
+            copy_strip(d, src + c0, w, t->nr);
+            for (int64_t j = w; j < sw; j++)
+                d[j] = 0.0f;
+        }
+    }
+}
+
+/* ---- tasks ---- */
+
+typedef struct sgemm_job {
+    const sgemm_impl *im;
+    ert_isa isa;
+    int64_t M, N, K;
+    const float *pa;
+    const ert_sgemm_b *b;
+    float *C;
+    int64_t ldc;
+    const ert_sgemm_epilogue *ep;
+    float *ws;
+    size_t slice;        /* floats per thread */
+    blocking bl;
+    sgemm_ukr_args proto; /* epilogue fields shared by every tile */
+    bool post_act;       /* activation not fused in the micro-kernel */
+} sgemm_job;
+
+/* Fills the epilogue fields of the micro-kernel arguments from ep. */
+static void fuse_epilogue(sgemm_job *j)
+{
+    sgemm_ukr_args *a = &j->proto;
+    memset(a, 0, sizeof *a);
+    a->lo = -__builtin_inff();
+    a->hi = __builtin_inff();
+    const ert_sgemm_epilogue *ep = j->ep;
+    j->post_act = false;
+    if (!ep)
+        return;
+    a->ldr = ep->ldr;
+    switch (ep->act.kind) {
+    case ERT_ACT_NONE:
+        break;
+    case ERT_ACT_RELU:
+        a->clamp = true;
+        a->lo = 0.0f;
+        break;
+    case ERT_ACT_CLIP:
+        a->clamp = true;
+        a->lo = ep->act.alpha;
+        a->hi = ep->act.beta;
+        break;
+    case ERT_ACT_LEAKY_RELU:
+        a->slope = &ep->act.alpha;
+        break;
+    case ERT_ACT_PRELU:
+        a->slope = ep->act.slope + (ep->act.n_slope == 1 ? 0 : ep->act_row0);
+        a->slope_step = ep->act.n_slope == 1 ? 0 : 1;
+        break;
+    default:
+        j->post_act = true;
+        break;
+    }
+}
+
+/* One K block of the task's rows [m0, m0+mc) x columns [n0, n0+nc), B already packed. */
+static void run_kblock(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, int64_t nc,
+                       int64_t k0, int64_t kc, const float *bp, bool first, bool last)
+{
+    const ert_sgemm_tile *t = &j->im->tile;
+    const ert_sgemm_epilogue *ep = j->ep;
+    sgemm_ukr_args a = j->proto;
+    a.kc = kc;
+    a.ldc = j->ldc;
+    a.accumulate = !first;
+    a.last = last;
+    for (int64_t c0 = 0; c0 < nc; c0 += t->nr) {
+        int64_t w = nc - c0 < t->nr ? nc - c0 : t->nr;
+        a.sw = round_up(w, t->vec);
+        a.b = bp + (c0 / t->nr) * kc * t->nr;
+        a.n = (int)w;
+        for (int64_t i = m0; i < m0 + mc; i += t->mr) {
+            a.m = (int)(m0 + mc - i < t->mr ? m0 + mc - i : t->mr);
+            a.a = j->pa + i * j->K + k0 * t->mr;
+            a.c = j->C + i * j->ldc + n0 + c0;
+            if (last && ep) {
+                a.bias = ep->bias ? ep->bias + i : NULL;
+                a.res = ep->residual ? ep->residual + i * ep->ldr + n0 + c0 : NULL;
+                if (j->proto.slope_step)
+                    a.slope = j->proto.slope + i;
+            }
+            j->im->ukr(&a);
+            if (last && j->post_act)
+                for (int r = 0; r < a.m; r++)
+                    ert_act_f32_isa(j->isa, &ep->act, a.c + r * j->ldc, w,
+                                    ep->act_row0 + i + r);
+        }
+    }
+}
+
+static void run_task(void *arg, int64_t task, int tid)
+{
+    const sgemm_job *j = arg;
+    const blocking *bl = &j->bl;
+    int64_t m0 = (task / bl->tn) * bl->mc, n0 = (task % bl->tn) * bl->nc;
+    int64_t mc = j->M - m0 < bl->mc ? j->M - m0 : bl->mc;
+    int64_t nc = j->N - n0 < bl->nc ? j->N - n0 : bl->nc;
+    float *bp = j->ws + (size_t)tid * j->slice;
+    float *rowbuf = bp + bl->kc * bl->nc_cap;
+    for (int64_t kb = 0; kb < bl->nkb; kb++) {
+        int64_t k0 = kb * bl->kc, kc = j->K - k0 < bl->kc ? j->K - k0 : bl->kc;
+        pack_b(j->b, &j->im->tile, k0, kc, n0, nc, bp, rowbuf);
+        run_kblock(j, m0, mc, n0, nc, k0, kc, bp, kb == 0, kb == bl->nkb - 1);
+    }
+}
+
+/* The pool's tasks when the workspace has a slice per thread; otherwise all on this
+ * thread with slice 0 (a workspace planned for fewer threads stays correct). */
+static void serial_tasks(void *arg, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        run_task(arg, i, 0);
+}
+
+void ert_sgemm_packed(ert_isa isa, int64_t M, int64_t N, int64_t K, const float *packed_a,
+                      const ert_sgemm_b *b, float *C, int64_t ldc, const ert_sgemm_epilogue *ep,
+                      void *ws, size_t ws_bytes, struct ert_threadpool *pool)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    sgemm_job j = {.im = impl_of(isa), .isa = ert_sgemm_isa(isa), .M = M, .N = N, .K = K,
+                   .pa = packed_a, .b = b, .C = C, .ldc = ldc, .ep = ep, .ws = ws};
+    int threads = ert_threadpool_size(pool);
+    block_sizes(&j.im->tile, M, N, K, threads, &j.bl);
+    j.slice = slice_floats(&j.bl);
+    fuse_epilogue(&j);
+    size_t slices = ws_bytes / (j.slice * sizeof(float));
+    assert(slices >= 1 && ((uintptr_t)ws % SGEMM_ALIGN) == 0);
+    int64_t tasks = j.bl.tm * j.bl.tn;
+    if (slices >= (size_t)threads && tasks > 1)
+        ert_parallel_for(pool, tasks, run_task, &j);
+    else
+        serial_tasks(&j, tasks);
+}

@@ -1,0 +1,117 @@
+/*
+ * sgemm_avx2.c - AVX2+FMA micro-kernel of the packed SGEMM (contract: sgemm_ukr.h).
+ *
+ * Tile 6 x 16 (two ymm columns): 12 accumulators + 2 B vectors + 1 broadcast of the 16
+ * ymm registers, the largest tile that does not spill. Per k: 2 B loads, 6 broadcasts,
+ * 12 FMAs. A last strip of 8 columns uses the one-column variant.
+ */
+#include <immintrin.h>
+
+#include "kernels/gemm/sgemm_ukr.h"
+
+#define MR 6
+#define VL 8
+
+/* Lanes [0, cols) of a ymm (cols in 1..8) as a maskload/maskstore mask. */
+static inline __m256i lane_mask(int cols)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), idx);
+}
+
+static inline __attribute__((always_inline)) __m256 epilogue(const sgemm_ukr_args *p, int r,
+                                                             __m256 x, const float *res,
+                                                             __m256i m, bool full)
+{
+    if (p->bias)
+        x = _mm256_add_ps(x, _mm256_broadcast_ss(p->bias + r));
+    if (res)
+        x = _mm256_add_ps(x, full ? _mm256_loadu_ps(res) : _mm256_maskload_ps(res, m));
+    if (p->clamp) /* x second: a NaN passes through, as in the reference */
+        x = _mm256_min_ps(_mm256_set1_ps(p->hi), _mm256_max_ps(_mm256_set1_ps(p->lo), x));
+    if (p->slope) {
+        __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+        __m256 sx = _mm256_mul_ps(x, _mm256_set1_ps(p->slope[r * p->slope_step]));
+        x = _mm256_blendv_ps(x, sx, neg);
+    }
+    return x;
+}
+
+static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args *p, int r,
+                                                            __m256 *acc, int nv)
+{
+    float *c = p->c + r * p->ldc;
+    const float *res = p->res ? p->res + r * p->ldr : NULL;
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+        int cols = p->n - v * VL;
+        if (cols <= 0)
+            break;
+        bool full = cols >= VL;
+        __m256i m = lane_mask(cols);
+        __m256 x = acc[v];
+        if (p->accumulate)
+            x = _mm256_add_ps(x, full ? _mm256_loadu_ps(c + v * VL)
+                                      : _mm256_maskload_ps(c + v * VL, m));
+        if (p->last)
+            x = epilogue(p, r, x, res ? res + v * VL : NULL, m, full);
+        if (full)
+            _mm256_storeu_ps(c + v * VL, x);
+        else
+            _mm256_maskstore_ps(c + v * VL, m, x);
+    }
+}
+
+static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args *p, int nv)
+{
+    enum { NV = 2 };
+    __m256 acc[MR][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = _mm256_setzero_ps();
+    const float *a = p->a, *b = p->b;
+    int64_t sw = p->sw;
+    for (int64_t k = 0; k < p->kc; k++) {
+        __m256 bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            bv[v] = _mm256_load_ps(b + v * VL);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            __m256 ar = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
+        }
+        a += MR;
+        b += sw;
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+        if (r >= p->m)
+            break;
+        store_row(p, r, acc[r], nv);
+    }
+}
+
+static void ukr_nv1(const sgemm_ukr_args *p)
+{
+    ukr_body(p, 1);
+}
+
+static void ukr_nv2(const sgemm_ukr_args *p)
+{
+    ukr_body(p, 2);
+}
+
+static void ukr_avx2(const sgemm_ukr_args *p)
+{
+    if (p->sw > VL)
+        ukr_nv2(p);
+    else
+        ukr_nv1(p);
+}
+
+const sgemm_impl ert_sgemm_impl_avx2 = {{MR, 2 * VL, VL}, ukr_avx2};

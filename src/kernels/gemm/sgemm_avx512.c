@@ -1,0 +1,128 @@
+/*
+ * sgemm_avx512.c - AVX-512 micro-kernel of the packed SGEMM (contract: sgemm_ukr.h).
+ *
+ * Tile 8 x 48 (three zmm columns): 24 accumulators + 3 B vectors + 1 broadcast of the 32
+ * zmm registers. Per k: 3 aligned B loads, 8 broadcasts, 24 FMAs: 0.46 loads per FMA,
+ * so the two FMA pipes of Zen 4/5 and Xeon are the limit, not the load ports. MR = 8
+ * divides every channel count of common CNNs (no wasted rows: 14 x 32 computes 70 rows
+ * for M = 64). Measured with bench/gemm_bench.c on a shared Zen 5 (noisy): 8x48, 8x32,
+ * 14x32, 12x32 and 6x64 all within ~5% of each other on ResNet-50 shapes except the
+ * M = 64 ones, where 8-row tiles were ~8% ahead; 10x32 was slowest. Narrow last strips
+ * use 1- or 2-column variants (sw = 16, 32), so N = 49 (7x7 maps) computes 64 columns.
+ * SGEMM512_MR / SGEMM512_NV override the tile for such experiments.
+ */
+#include <immintrin.h>
+
+#include "kernels/gemm/sgemm_ukr.h"
+
+#ifndef SGEMM512_MR
+#define SGEMM512_MR 8
+#endif
+#ifndef SGEMM512_NV
+#define SGEMM512_NV 3
+#endif
+#define VL 16
+
+/* Stores row r's NV vectors of acc with the epilogue (columns [0, n)). */
+static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args *p, int r,
+                                                            __m512 *acc, int nv)
+{
+    float *c = p->c + r * p->ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+        int cols = p->n - v * VL;
+        if (cols <= 0)
+            break;
+        __mmask16 m = cols >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+        __m512 x = acc[v];
+        if (p->accumulate)
+            x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, c + v * VL));
+        if (p->last) {
+            if (p->bias)
+                x = _mm512_add_ps(x, _mm512_set1_ps(p->bias[r]));
+            if (p->res)
+                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, p->res + r * p->ldr + v * VL));
+            if (p->clamp) /* x second: a NaN passes through, as in the reference */
+                x = _mm512_min_ps(_mm512_set1_ps(p->hi), _mm512_max_ps(_mm512_set1_ps(p->lo), x));
+            if (p->slope) {
+                __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+                x = _mm512_mask_mul_ps(x, neg, x, _mm512_set1_ps(p->slope[r * p->slope_step]));
+            }
+        }
+        _mm512_mask_storeu_ps(c + v * VL, m, x);
+    }
+}
+
+static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args *p, int nv)
+{
+    enum { MR = SGEMM512_MR, NV = SGEMM512_NV };
+    __m512 acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = _mm512_setzero_ps();
+    const float *a = p->a, *b = p->b;
+    int64_t sw = p->sw;
+    for (int64_t k = 0; k < p->kc; k++) {
+        __m512 bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            bv[v] = _mm512_load_ps(b + v * VL);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+            __m512 ar = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+        }
+        a += MR;
+        b += sw;
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+        if (r >= p->m)
+            break;
+        store_row(p, r, acc[r], nv);
+    }
+}
+
+static void ukr_nv1(const sgemm_ukr_args *p)
+{
+    ukr_body(p, 1);
+}
+
+static void ukr_nv2(const sgemm_ukr_args *p)
+{
+    ukr_body(p, 2);
+}
+
+#if SGEMM512_NV > 2
+static void ukr_nv3(const sgemm_ukr_args *p)
+{
+    ukr_body(p, 3);
+}
+#endif
+
+#if SGEMM512_NV > 3
+static void ukr_nv4(const sgemm_ukr_args *p)
+{
+    ukr_body(p, 4);
+}
+#endif
+
+static void ukr_avx512(const sgemm_ukr_args *p)
+{
+    switch ((p->sw + VL - 1) / VL) {
+    case 1: ukr_nv1(p); break;
+#if SGEMM512_NV > 2
+    case 3: ukr_nv3(p); break;
+#endif
+#if SGEMM512_NV > 3
+    case 4: ukr_nv4(p); break;
+#endif
+    default: ukr_nv2(p); break;
+    }
+}
+
+const sgemm_impl ert_sgemm_impl_avx512 = {{SGEMM512_MR, SGEMM512_NV * VL, VL}, ukr_avx512};

@@ -1,0 +1,50 @@
+/*
+ * sgemm_ukr.h - the contract between the packed SGEMM driver (sgemm.c) and the per-ISA
+ * micro-kernels (sgemm_ref.c, sgemm_avx2.c, sgemm_avx512.c). Internal to gemm/.
+ *
+ * A micro-kernel computes one mr x sw tile: acc = A_panel(mr x kc) * B_strip(kc x sw)
+ * from packed operands (A: kc groups of mr floats; B: kc rows of sw floats, sw a
+ * multiple of the tile's vec, zero-padded), then writes the first m rows and n columns
+ * of C. Between K blocks C holds partial sums (accumulate); on the last K block the
+ * fused epilogue runs on the registers before the single store.
+ */
+#ifndef ERT_SGEMM_UKR_H
+#define ERT_SGEMM_UKR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernels/gemm/gemm.h"
+
+typedef struct sgemm_ukr_args {
+    int64_t kc;          /* depth of this K block (>= 0) */
+    const float *a;      /* packed A panel of this K block */
+    const float *b;      /* packed B strip of this K block */
+    int64_t sw;          /* strip width: row stride of b, multiple of vec, <= nr */
+    float *c;            /* C tile's first element */
+    int64_t ldc;
+    int m, n;            /* rows (<= mr) and columns (<= sw) stored */
+    bool accumulate;     /* C += acc (not the first K block) */
+    bool last;           /* last K block: the epilogue fields below apply */
+    const float *bias;   /* bias of the tile's row 0, or NULL */
+    const float *res;    /* residual tile, row stride ldr, or NULL */
+    int64_t ldr;
+    bool clamp;          /* y = min(max(y, lo), hi) (Relu, Clip) */
+    float lo, hi;
+    const float *slope;  /* y < 0: y * slope[r * slope_step] (LeakyRelu, PRelu), or NULL */
+    int64_t slope_step;  /* 0: one slope for every row */
+} sgemm_ukr_args;
+
+typedef void (*sgemm_ukr_fn)(const sgemm_ukr_args *p);
+
+typedef struct sgemm_impl {
+    ert_sgemm_tile tile;
+    sgemm_ukr_fn ukr;
+} sgemm_impl;
+
+/* One per ISA translation unit. */
+extern const sgemm_impl ert_sgemm_impl_generic;
+extern const sgemm_impl ert_sgemm_impl_avx2;
+extern const sgemm_impl ert_sgemm_impl_avx512;
+
+#endif /* ERT_SGEMM_UKR_H */

@@ -1,0 +1,499 @@
+/*
+ * test_conv_gemm.c - the Conv-as-GEMM kernels (src/kernels/conv/) against conv.c's and
+ * fused.c's reference kernels, through the kernel-table life cycle (supports -> pack ->
+ * plan -> run), at every ISA level the CPU supports.
+ *
+ * Matrix: kernels 1/3/5/7 (and 1x3, 3x1), strides 1-3, explicit asymmetric pads, SAME /
+ * VALID auto_pad (SAME with stride > kernel gives negative pads), dilations 1-2, groups
+ * 1-3, odd channel counts, batch 1-2, odd spatial sizes, 1-D convs; FusedConv with
+ * bias, residual Z and every activation kind. Inputs and outputs are guard-page buffers;
+ * the output is pre-filled with NaN so an element the kernel skips fails.
+ * Also checks which kernels claim a node (gemm1x1 only for 1x1/stride 1/no pad; 3-D and
+ * pure depthwise declined) and that the table lists them.
+ *
+ * Tolerance: |got - want| <= 1e-5 * (conv(|X|, |W|) + |b| + |z|) * max(1, |slope|)
+ * + 1e-6 |want|, the magnitude computed by the same reference on absolute values.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/conv/conv_gemm.h"
+#include "kernels/cpu.h"
+#include "kernels/kernel.h"
+#include "ops/op.h"
+#include "runtime/threadpool.h"
+#include "test_gemm_guard.h"
+
+static int g_fail, g_cases;
+
+typedef struct ccase {
+    int nsp;                 /* 1 or 2 (3: expect every kernel to decline) */
+    int64_t n, c, m, h, w;   /* batch, channels, output channels, input size */
+    int64_t kh, kw, sh, sw, dh, dw;
+    int64_t pads[4];         /* h0, w0, h1, w1 */
+    const char *auto_pad;    /* NULL: NOTSET */
+    int64_t group;
+    bool bias, fused, res;
+    const char *act;         /* FusedConv activation ("": none) */
+    int n_slope;             /* PRelu: 1 or M */
+} ccase;
+
+/* A one-node graph: values X, W, B, Z, S, Y; attributes as in the case. */
+typedef struct net {
+    ert_graph g;
+    ert_value v[6];
+    ert_node node;
+    int inputs[5], outputs[1];
+    ert_attr attrs[9];
+    int64_t ks[2], st[2], dl[2], pd[4];
+    float params[2];
+    guard_buf x, w, b, z, s, xa, wa;
+} net;
+
+enum { VX, VW, VB, VZ, VS, VY };
+
+static void set_tensor(ert_tensor *t, int rank, const int64_t *dims, float *data)
+{
+    memset(t, 0, sizeof *t);
+    t->dtype = ERT_DTYPE_FLOAT32;
+    t->rank = rank;
+    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+    t->data = data;
+    t->nbytes = (size_t)ert_tensor_numel(t) * sizeof(float);
+}
+
+static float *rand_buf(guard_buf *gb, int64_t n, unsigned seed)
+{
+    float *p = guard_alloc(gb, (size_t)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        p[i] = test_rand(&seed);
+    return p;
+}
+
+static ert_attr ints_attr(const char *name, int64_t n, int64_t *v)
+{
+    return (ert_attr){.name = (char *)name, .type = ERT_ATTR_INTS, .n = n, .ints = v};
+}
+
+static void add_attrs(net *t, const ccase *c)
+{
+    ert_node *n = &t->node;
+    int r = c->nsp, na = 0;
+    t->ks[0] = c->nsp == 1 ? c->kw : c->kh, t->ks[1] = c->kw;
+    t->st[0] = c->nsp == 1 ? c->sw : c->sh, t->st[1] = c->sw;
+    t->dl[0] = c->nsp == 1 ? c->dw : c->dh, t->dl[1] = c->dw;
+    if (c->nsp == 1)
+        t->pd[0] = c->pads[1], t->pd[1] = c->pads[3];
+    else
+        memcpy(t->pd, c->pads, sizeof t->pd);
+    t->attrs[na++] = ints_attr("kernel_shape", r, t->ks);
+    t->attrs[na++] = ints_attr("strides", r, t->st);
+    t->attrs[na++] = ints_attr("dilations", r, t->dl);
+    if (c->auto_pad)
+        t->attrs[na++] = (ert_attr){.name = (char *)"auto_pad", .type = ERT_ATTR_STRING,
+                                    .s = (char *)c->auto_pad, .s_len = strlen(c->auto_pad)};
+    else
+        t->attrs[na++] = ints_attr("pads", 2 * r, t->pd);
+    t->attrs[na++] = (ert_attr){.name = (char *)"group", .type = ERT_ATTR_INT, .i = c->group};
+    if (c->fused && c->act[0]) {
+        t->attrs[na++] = (ert_attr){.name = (char *)"activation", .type = ERT_ATTR_STRING,
+                                    .s = (char *)c->act, .s_len = strlen(c->act)};
+        int np = !strcmp(c->act, "Clip") ? 2 : !strcmp(c->act, "LeakyRelu") ? 1 : 0;
+        t->params[0] = !strcmp(c->act, "Clip") ? -0.2f : 0.15f;
+        t->params[1] = 0.4f;
+        if (np)
+            t->attrs[na++] = (ert_attr){.name = (char *)"activation_params", .type = ERT_ATTR_FLOATS,
+                                        .n = np, .floats = t->params};
+    }
+    n->n_attrs = na;
+    n->attrs = t->attrs;
+}
+
+/* Builds the graph; Y's shape comes from the reference infer (run_ref). */
+static void build(net *t, const ccase *c, unsigned seed)
+{
+    memset(t, 0, sizeof *t);
+    int r = c->nsp + 2;
+    int64_t xd[5] = {c->n, c->c, c->nsp == 1 ? c->w : c->h, c->w, c->w};
+    int64_t wd[5] = {c->m, c->c / c->group, c->nsp == 1 ? c->kw : c->kh, c->kw, c->kw};
+    int64_t nx = 1, nw = 1;
+    for (int i = 0; i < r; i++)
+        nx *= xd[i], nw *= wd[i];
+    set_tensor(&t->v[VX].t, r, xd, rand_buf(&t->x, nx, seed));
+    set_tensor(&t->v[VW].t, r, wd, rand_buf(&t->w, nw, seed + 1));
+    t->v[VX].kind = ERT_VALUE_INPUT;
+    t->v[VW].kind = ERT_VALUE_CONST;
+    int64_t md[1] = {c->m}, sd[1] = {c->n_slope};
+    set_tensor(&t->v[VB].t, 1, md, rand_buf(&t->b, c->m, seed + 2));
+    t->v[VB].kind = ERT_VALUE_CONST;
+    set_tensor(&t->v[VS].t, 1, sd, rand_buf(&t->s, c->n_slope, seed + 3));
+    t->v[VS].kind = ERT_VALUE_CONST;
+    for (int i = 0; i < 6; i++)
+        t->v[i].name = (char *)"v";
+    t->g.values = t->v;
+    t->g.n_values = 6;
+    ert_node *n = &t->node;
+    n->name = (char *)"conv";
+    n->op = c->fused ? ert_op_find("edgert", "FusedConv") : ert_op_find("", "Conv");
+    n->op_type = (char *)n->op->name;
+    n->version = c->fused ? 1 : 11;
+    bool prelu = c->fused && !strcmp(c->act, "PRelu");
+    t->inputs[0] = VX, t->inputs[1] = VW, t->inputs[2] = c->bias ? VB : -1;
+    t->inputs[3] = c->res ? VZ : -1, t->inputs[4] = prelu ? VS : -1;
+    n->inputs = t->inputs;
+    n->n_inputs = c->fused ? (prelu ? 5 : c->res ? 4 : 3) : (c->bias ? 3 : 2);
+    t->outputs[0] = VY;
+    n->outputs = t->outputs;
+    n->n_outputs = 1;
+    add_attrs(t, c);
+}
+
+static void free_net(net *t)
+{
+    guard_free(&t->x); guard_free(&t->w); guard_free(&t->b); guard_free(&t->z);
+    guard_free(&t->s); guard_free(&t->xa); guard_free(&t->wa);
+}
+
+/* A kernel context over the net's tensors (in[] NULL past n_inputs / for -1). */
+static ert_kctx make_ctx(net *t, ert_tensor **in, ert_tensor **out, ert_tensor *y, ert_err *err)
+{
+    for (int i = 0; i < ERT_KCTX_MIN_SLOTS; i++)
+        in[i] = out[i] = NULL;
+    for (int i = 0; i < t->node.n_inputs; i++)
+        in[i] = t->inputs[i] >= 0 ? &t->v[t->inputs[i]].t : NULL;
+    out[0] = y;
+    return (ert_kctx){.node = &t->node, .version = t->node.version, .n_in = t->node.n_inputs,
+                      .in = in, .n_out = 1, .out = out, .err = err};
+}
+
+/* Reference output into y (allocated by ert_tensor_alloc); false on error. */
+static bool run_ref(net *t, ert_tensor *y)
+{
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
+    ert_err err;
+    ert_kctx k = make_ctx(t, in, out, y, &err);
+    bool fused = t->node.op->id == ERT_OP_FUSED_CONV;
+    ert_status st = fused ? ert_infer_fused_conv(&k) : ert_infer_conv(&k);
+    if (!st)
+        st = ert_tensor_alloc(y);
+    if (!st)
+        st = fused ? ert_run_fused_conv(&k) : ert_run_conv(&k);
+    if (st)
+        fprintf(stderr, "reference failed: %s\n", err.msg);
+    return !st;
+}
+
+/* Magnitude bound conv(|X|, |W|) + |b| + |z| as a plain Conv on absolute values. */
+static bool magnitude(net *t, const ccase *c, const ert_tensor *y, ert_tensor *mag)
+{
+    ert_tensor x0 = t->v[VX].t, w0 = t->v[VW].t;
+    int64_t nx = ert_tensor_numel(&x0), nw = ert_tensor_numel(&w0);
+    float *xa = guard_alloc(&t->xa, (size_t)nx), *wa = guard_alloc(&t->wa, (size_t)nw);
+    for (int64_t i = 0; i < nx; i++)
+        xa[i] = fabsf(((float *)x0.data)[i]);
+    for (int64_t i = 0; i < nw; i++)
+        wa[i] = fabsf(((float *)w0.data)[i]);
+    net a = *t;
+    a.v[VX].t.data = xa;
+    a.v[VW].t.data = wa;
+    a.node.op = ert_op_find("", "Conv");
+    a.node.version = 11;
+    a.node.n_inputs = 2;
+    a.node.n_attrs = 5; /* Conv's own attributes come first (add_attrs) */
+    if (!run_ref(&a, mag))
+        return false;
+    int64_t ny = ert_tensor_numel(y), plane = ny / (c->n * c->m);
+    float *m = mag->data;
+    for (int64_t i = 0; i < ny; i++) {
+        if (c->bias)
+            m[i] += fabsf(((float *)t->v[VB].t.data)[(i / plane) % c->m]);
+        if (c->res)
+            m[i] += fabsf(((float *)t->v[VZ].t.data)[i]);
+    }
+    return true;
+}
+
+static float act_gain(const net *t, const ccase *c)
+{
+    if (!c->fused)
+        return 1.0f;
+    float g = 1.0f;
+    if (!strcmp(c->act, "LeakyRelu"))
+        g = fabsf(t->params[0]);
+    if (!strcmp(c->act, "PRelu"))
+        for (int i = 0; i < c->n_slope; i++)
+            g = fmaxf(g, fabsf(((float *)t->v[VS].t.data)[i]));
+    return g > 1.0f ? g : 1.0f;
+}
+
+static int compare(const float *got, const ert_tensor *want, const ert_tensor *mag, float gain)
+{
+    int bad = 0;
+    const float *w = want->data, *m = mag->data;
+    for (int64_t i = 0; i < ert_tensor_numel(want); i++) {
+        double tol = 1e-5 * m[i] * gain + 1e-6 * fabs(w[i]) + 1e-7;
+        if (!(fabs((double)got[i] - w[i]) <= tol)) {
+            if (bad < 5)
+                fprintf(stderr, "  y[%lld] = %.9g, want %.9g (tol %.3g)\n", (long long)i,
+                        got[i], w[i], tol);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static const char *describe(const ccase *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%dD n%lld c%lld m%lld %lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld "
+             "p%lld,%lld,%lld,%lld %s g%lld bias%d %s res%d",
+             c->nsp, (long long)c->n, (long long)c->c, (long long)c->m, (long long)c->h,
+             (long long)c->w, (long long)c->kh, (long long)c->kw, (long long)c->sh,
+             (long long)c->sw, (long long)c->dh, (long long)c->dw, (long long)c->pads[0],
+             (long long)c->pads[1], (long long)c->pads[2], (long long)c->pads[3],
+             c->auto_pad ? c->auto_pad : "", (long long)c->group, c->bias,
+             c->fused ? c->act : "Conv", c->res);
+    return buf;
+}
+
+/* pack -> plan -> run of one kernel on the net; returns the number of bad elements
+ * (-1: a stage failed). */
+static int run_kernel(const ert_kernel *kn, net *t, const ert_tensor *want, const ert_tensor *mag,
+                      float gain, ert_threadpool *pool)
+{
+    void *packed = NULL;
+    ert_err err = {{0}};
+    if (kn->pack(&t->node, &t->g, &packed, &err)) {
+        fprintf(stderr, "  pack: %s\n", err.msg);
+        return -1;
+    }
+    ert_tensor y = {0}, *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
+    ert_kctx k = make_ctx(t, in, out, &y, &err);
+    guard_buf yb = {0}, wsb = {0};
+    int64_t ny = ert_tensor_numel(want);
+    y = *want;
+    y.capacity = 0;
+    y.data = guard_alloc(&yb, (size_t)ny);
+    for (int64_t i = 0; i < ny; i++)
+        ((float *)y.data)[i] = NAN;
+    static _Alignas(64) unsigned char params[ERT_STEP_PARAMS_BYTES];
+    size_t ws = 0;
+    k.packed = packed;
+    k.params = params;
+    k.pool = pool;
+    int bad = -1;
+    if (kn->plan(&k, &ws)) {
+        fprintf(stderr, "  plan: %s\n", err.msg);
+        goto done;
+    }
+    k.ws = guard_alloc(&wsb, ws / sizeof(float) + 16);
+    k.ws_bytes = ws;
+    if (kn->run(&k)) {
+        fprintf(stderr, "  run: %s\n", err.msg);
+        goto done;
+    }
+    bad = compare(y.data, want, mag, gain);
+done:
+    kn->free_packed(packed);
+    guard_free(&yb);
+    guard_free(&wsb);
+    return bad;
+}
+
+static bool expect_1x1(const ccase *c)
+{
+    bool unit = c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1;
+    bool nopad = c->auto_pad || !(c->pads[0] | c->pads[1] | c->pads[2] | c->pads[3]);
+    return unit && nopad && (c->nsp == 1 ? c->kh == 1 : true);
+}
+
+/* Every kernel of the family on one case: supports() as expected, results match. */
+static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
+{
+    char d[256];
+    net t;
+    build(&t, c, seed);
+    if (c->res) {
+        ert_tensor ys = {0};
+        net probe = t;
+        probe.node.n_inputs = c->bias ? 3 : 2;
+        probe.node.op = ert_op_find("", "Conv");
+        probe.node.version = 11;
+        if (!run_ref(&probe, &ys)) {
+            g_fail++;
+            free_net(&t);
+            return;
+        }
+        set_tensor(&t.v[VZ].t, ys.rank, ys.dims,
+                   rand_buf(&t.z, ert_tensor_numel(&ys), seed + 4));
+        ert_tensor_free_data(&ys);
+    }
+    ert_tensor want = {0}, mag = {0};
+    if (!run_ref(&t, &want) || !magnitude(&t, c, &want, &mag)) {
+        g_fail++;
+        fprintf(stderr, "FAIL (reference) %s\n", describe(c, d, sizeof d));
+        goto out;
+    }
+    float gain = act_gain(&t, c);
+    bool depthwise = c->group > 1 && c->c == c->group && c->m == c->group;
+    for (const ert_kernel *const *kp = ert_conv_gemm_kernels; *kp; kp++) {
+        const ert_kernel *kn = *kp;
+        if (kn->isa > ert_cpu_get()->best)
+            continue;
+        bool is1x1 = strstr(kn->name, "gemm1x1") != NULL;
+        bool expect = c->nsp <= 2 && !depthwise && (!is1x1 || expect_1x1(c));
+        bool got = kn->supports(&t.node, &t.g);
+        g_cases++;
+        if (got != expect) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s supports=%d, expected %d: %s\n", kn->name, got, expect,
+                    describe(c, d, sizeof d));
+            continue;
+        }
+        if (!got)
+            continue;
+        int bad = run_kernel(kn, &t, &want, &mag, gain, pool);
+        if (bad) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s: %d bad: %s\n", kn->name, bad, describe(c, d, sizeof d));
+        }
+    }
+out:
+    ert_tensor_free_data(&want);
+    ert_tensor_free_data(&mag);
+    free_net(&t);
+}
+
+static const char *const k_acts[] = {"", "Relu", "Clip", "LeakyRelu", "PRelu", "Sigmoid",
+                                     "HardSwish", "Tanh"};
+
+/* A pseudo-random case: sizes kept small enough for the reference's speed. */
+static void random_case(unsigned *seed, ccase *c)
+{
+#define PICK(n) ((*seed = *seed * 1103515245u + 12345u), (int64_t)((*seed >> 12) % (n)))
+    static const int64_t ks[] = {1, 1, 3, 3, 5, 7};
+    static const int64_t chans[] = {1, 2, 3, 4, 5, 7, 8, 16, 17, 33};
+    memset(c, 0, sizeof *c);
+    c->nsp = PICK(5) == 0 ? 1 : 2;
+    c->group = PICK(4) == 0 ? 2 + PICK(2) : 1;
+    c->c = chans[PICK(10)] * c->group;
+    c->m = chans[PICK(10)] * c->group;
+    c->n = 1 + PICK(2);
+    c->kh = c->nsp == 1 ? 1 : ks[PICK(6)];
+    c->kw = PICK(6) == 0 ? 1 : ks[PICK(6)];
+    if (c->nsp == 2 && PICK(3) == 0)
+        c->kh = c->kw;
+    c->sh = c->nsp == 1 ? 1 : 1 + PICK(3) / 2 * (1 + PICK(2));
+    c->sw = 1 + PICK(3) / 2 * (1 + PICK(2));
+    c->dh = c->nsp == 1 ? 1 : 1 + (PICK(4) == 0);
+    c->dw = 1 + (PICK(4) == 0);
+    c->h = c->nsp == 1 ? 1 : (c->kh - 1) * c->dh + 1 + PICK(14);
+    c->w = (c->kw - 1) * c->dw + 1 + PICK(20);
+    int pmode = (int)PICK(6);
+    if (pmode == 0)
+        c->auto_pad = PICK(2) ? "SAME_UPPER" : "SAME_LOWER";
+    else if (pmode == 1)
+        c->auto_pad = "VALID";
+    else if (pmode >= 4)
+        for (int i = 0; i < 4; i++)
+            c->pads[i] = PICK((i % 2 ? c->kw : c->kh));
+    if (c->nsp == 1)
+        c->pads[0] = c->pads[2] = 0;
+    c->bias = PICK(3) != 0;
+    c->fused = PICK(2) != 0;
+    c->res = c->fused && PICK(2);
+    c->act = c->fused ? k_acts[PICK(8)] : "";
+    c->n_slope = PICK(2) ? 1 : (int)c->m;
+#undef PICK
+}
+
+static void fixed_cases(ert_threadpool *pool)
+{
+    const ccase cs[] = {
+        /* ResNet-like: 1x1 stride 1 (gemm1x1), 3x3 pad 1, 7x7 stride 2 pad 3 */
+        {2, 2, 64, 32, 14, 14, 1, 1, 1, 1, 1, 1, {0}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 1, 32, 48, 15, 13, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 1, 3, 16, 29, 31, 7, 7, 2, 2, 1, 1, {3, 3, 3, 3}, NULL, 1, true, false, false, "", 1},
+        /* 1x1 with stride 2 (im2col only), deep K over several K blocks */
+        {2, 2, 300, 9, 9, 11, 1, 1, 2, 2, 1, 1, {0}, NULL, 1, false, false, false, "", 1},
+        {2, 1, 67, 20, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
+        /* SAME_UPPER with stride 3 > kernel 1 (negative pads) */
+        {2, 1, 5, 7, 10, 11, 1, 1, 3, 3, 1, 1, {0}, "SAME_UPPER", 1, true, false, false, "", 1},
+        /* grouped, dilated, PRelu per channel */
+        {2, 2, 6, 9, 12, 10, 3, 3, 1, 2, 2, 2, {2, 1, 0, 2}, NULL, 3, true, true, true, "PRelu", 9},
+        /* depthwise: declined; 3-D: declined */
+        {2, 1, 8, 8, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 8, true, false, false, "", 1},
+        /* 1x1 conv with one channel / one output / one pixel */
+        {2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, {0}, NULL, 1, true, true, false, "Sigmoid", 1},
+        /* pytorch-operator/test_operator_conv: N = 1824 spans several column blocks */
+        {2, 20, 16, 13, 50, 40, 3, 3, 1, 1, 1, 1, {0}, NULL, 1, false, false, false, "", 1},
+        /* 1-D */
+        {1, 2, 5, 6, 1, 23, 1, 3, 1, 2, 1, 1, {0, 1, 0, 2}, NULL, 1, true, true, false, "Clip", 1},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        run_case(&cs[i], NULL, 100u + (unsigned)i);
+        run_case(&cs[i], pool, 200u + (unsigned)i);
+    }
+}
+
+/* 3-D convs: every kernel declines (the reference runs them). */
+static void check_3d(void)
+{
+    net t;
+    ccase c = {2, 1, 2, 2, 4, 4, 1, 1, 1, 1, 1, 1, {0}, NULL, 1, false, false, false, "", 1};
+    build(&t, &c, 1);
+    int64_t xd[5] = {1, 2, 3, 4, 4}, wd[5] = {2, 2, 1, 1, 1};
+    t.v[VX].t.rank = t.v[VW].t.rank = 5;
+    memcpy(t.v[VX].t.dims, xd, sizeof xd);
+    memcpy(t.v[VW].t.dims, wd, sizeof wd);
+    t.node.n_attrs = 0;
+    for (const ert_kernel *const *kp = ert_conv_gemm_kernels; *kp; kp++) {
+        g_cases++;
+        if ((*kp)->supports(&t.node, &t.g)) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s claims a 3-D conv\n", (*kp)->name);
+        }
+    }
+    free_net(&t);
+}
+
+/* The table hands out the family for Conv (most promising first at the best level). */
+static void check_table(void)
+{
+    net t;
+    ccase c = {2, 1, 8, 8, 5, 5, 1, 1, 1, 1, 1, 1, {0}, NULL, 1, false, false, false, "", 1};
+    build(&t, &c, 1);
+    const ert_kernel *ks[16];
+    int n = ert_cpu_kernels(&t.node, &t.g, ert_cpu_get()->best, ks, 16);
+    bool found = false;
+    for (int i = 0; i < n; i++)
+        found |= strstr(ks[i]->name, "conv.gemm1x1.") == ks[i]->name;
+    g_cases++;
+    if (!found || !ert_cpu_kernel_by_name("conv.im2col.generic")) {
+        g_fail++;
+        fprintf(stderr, "FAIL kernel table lacks the conv GEMM kernels\n");
+    }
+    free_net(&t);
+}
+
+int main(void)
+{
+    ert_threadpool *pool = NULL;
+    if (ert_threadpool_create(3, NULL, &pool)) {
+        fprintf(stderr, "thread pool: out of memory\n");
+        return 1;
+    }
+    check_table();
+    check_3d();
+    fixed_cases(pool);
+    unsigned seed = 12345u;
+    for (int i = 0; i < 300; i++) {
+        ccase c;
+        random_case(&seed, &c);
+        run_case(&c, i % 2 ? pool : NULL, 1000u + (unsigned)i);
+    }
+    ert_threadpool_free(pool);
+    printf("%d kernel runs, %d failed\n", g_cases, g_fail);
+    return g_fail ? 1 : 0;
+}
