@@ -41,7 +41,7 @@ static ert_status fold_one(ert_edit *e, int ni, int pi, ert_pass_notes *notes, e
     int cv = pu_other_input(e, ni, y);
     const ert_tensor *c = pu_const(e, cv);
     char kind[ERT_PASS_KIND_LEN];
-    snprintf(kind, sizeof kind, "%s+%s", e->g->nodes[pi].op_type, n->op_type);
+    snprintf(kind, sizeof kind, "%s+%s(const)", e->g->nodes[pi].op_type, n->op_type);
     if (!c)
         return ERT_OK; /* not a constant: a residual Add or gating Mul, not this pass's */
     const char *why = NULL;

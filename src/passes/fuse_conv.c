@@ -11,8 +11,8 @@
  *   act       the current value's only reader is Relu, Clip (constant bounds), LeakyRelu,
  *             Sigmoid, HardSigmoid, HardSwish, Gelu, Tanh, Elu, PRelu (constant slope,
  *             per channel or scalar) or Swish(alpha 1); or it has exactly two readers
- *             forming SiLU (x * Sigmoid(x)) or erf-GELU (x * 0.5 * (1 + erf(x / sqrt 2)),
- *             any association of the two Muls)
+ *             forming SiLU (x * Sigmoid(x)), erf-GELU (x * 0.5 * (1 + erf(x / sqrt 2)),
+ *             any association of the two Muls) or HardSwish (x * relu6(x + 3) / 6)
  * The fused node takes the place of the pattern's last node (its inputs are all older),
  * keeps the Conv's name, and outputs the last node's value (so shapes and names stay).
  * Candidates that do not fuse are recorded with the reason (ert_pass_notes).
@@ -260,12 +260,72 @@ static bool gelu_erf(const ert_edit *e, match *m, int x)
     return false;
 }
 
+/* Node ni divides value v by 6 (Div(v, 6) or Mul(v, 1/6)). */
+static bool sixth(const ert_edit *e, int ni, int v)
+{
+    return ni >= 0 && (scaled_by(e, ni, ERT_OP_DIV, v, 6.0) ||
+                       scaled_by(e, ni, ERT_OP_MUL, v, 1.0 / 6.0));
+}
+
+/* The Muls of decomposed HardSwish once x -> Add(3) -> Clip(0, 6) -> cv is matched; p
+ * is x's other reader. Accepts (x * cv) / 6 and x * (cv / 6). */
+static bool hardswish_tail(const ert_edit *e, match *m, int x, int cv, int p)
+{
+    int q = ert_edit_sole_consumer(e, cv), o;
+    int pout = e->g->nodes[p].outputs[0];
+    if (q == p && binary_with(e, p, ERT_OP_MUL, x, &o) && o == cv) {
+        int r = ert_edit_sole_consumer(e, pout);
+        if (!sixth(e, r, pout))
+            return false;
+        take(m, e, p, NULL);
+        take(m, e, r, NULL);
+        return true;
+    }
+    if (!sixth(e, q, cv))
+        return false;
+    int qout = e->g->nodes[q].outputs[0];
+    if (ert_edit_sole_consumer(e, qout) != p || !binary_with(e, p, ERT_OP_MUL, x, &o) ||
+        o != qout)
+        return false;
+    take(m, e, q, NULL);
+    take(m, e, p, NULL);
+    return true;
+}
+
+/* x * relu6(x + 3) / 6: HardSwish as paddle2onnx and older torch exports write it. */
+static bool hardswish_decomposed(const ert_edit *e, match *m, int x)
+{
+    const ert_use *u = ert_edit_uses(e, x);
+    for (int k = 0; k < 2; k++) {
+        int ad = u[k].node, p = u[1 - k].node;
+        if (!scaled_by(e, ad, ERT_OP_ADD, x, 3.0))
+            continue;
+        int av = e->g->nodes[ad].outputs[0], cl = ert_edit_sole_consumer(e, av);
+        float lo, hi;
+        if (cl < 0 || !pu_is(e, cl, ERT_OP_CLIP) || e->g->nodes[cl].inputs[0] != av ||
+            !clip_bounds(e, &e->g->nodes[cl], &lo, &hi) || lo != 0.0f || !near(hi, 6.0))
+            continue;
+        match save = *m;
+        take(m, e, ad, NULL);
+        take(m, e, cl, NULL);
+        if (hardswish_tail(e, m, x, e->g->nodes[cl].outputs[0], p)) {
+            size_t len = strlen(m->ops);
+            snprintf(m->ops + len, sizeof m->ops - len, "+HardSwish(decomposed)");
+            m->act = "HardSwish";
+            return true;
+        }
+        *m = save;
+    }
+    return false;
+}
+
 /* An activation after value x (the Conv or Add output). */
 static void match_act(const ert_edit *e, match *m, int x, ert_pass_notes *notes)
 {
     bool out = e->g->values[x].is_output;
     int nu = ert_edit_n_uses(e, x);
-    if (!out && nu == 2 && (silu(e, m, x) || gelu_erf(e, m, x)))
+    if (!out && nu == 2 &&
+        (silu(e, m, x) || gelu_erf(e, m, x) || hardswish_decomposed(e, m, x)))
         return;
     for (int i = 0; i < nu; i++) {
         int ni = ert_edit_uses(e, x)[i].node;

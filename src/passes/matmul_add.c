@@ -44,7 +44,8 @@ static const char *refusal(const ert_edit *e, int mi, int ai)
         return "A is not a 2-D float tensor";
     if (!b || b->rank != 2 || b->dtype != a->dtype)
         return "B is not a 2-D constant of A's dtype";
-    if (!ert_tensor_shape_known(&e->g->values[y].t))
+    const ert_tensor *yt = &e->g->values[y].t;
+    if (yt->rank != 2 || yt->dims[1] < 0 || yt->dims[0] == ERT_DIM_UNKNOWN)
         return "the result's shape is unknown";
     if (ert_edit_sole_consumer(e, y) != ai)
         return "the MatMul output has other consumers";

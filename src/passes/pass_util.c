@@ -34,11 +34,15 @@ const char *pu_nname(const ert_edit *e, int ni)
 
 bool pu_same_shape(const ert_edit *e, int v, int w)
 {
+    /* equal dims, where a symbolic dim equals only the same symbol (one symbol names one
+     * size model-wide) and an unknown dim equals nothing */
     const ert_tensor *a = &e->g->values[v].t, *b = &e->g->values[w].t;
-    if (a->rank < 0 || a->rank != b->rank || !ert_tensor_shape_known(a) ||
-        !ert_tensor_shape_known(b))
+    if (a->rank < 0 || a->rank != b->rank)
         return false;
-    return memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank) == 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] == ERT_DIM_UNKNOWN || a->dims[i] != b->dims[i])
+            return false;
+    return true;
 }
 
 int pu_other_input(const ert_edit *e, int ni, int v)

@@ -27,7 +27,7 @@ const ert_tensor *pu_const(const ert_edit *e, int v);
 /* The value's name / the node's name, for notes. */
 const char *pu_vname(const ert_edit *e, int v);
 const char *pu_nname(const ert_edit *e, int ni);
-/* True if value v has a fully known shape equal to w's. */
+/* True if values v and w provably have the same shape (same known sizes / symbols). */
 bool pu_same_shape(const ert_edit *e, int v, int w);
 /* The operand of binary node ni that is not value v (-1 if both or neither are v). */
 int pu_other_input(const ert_edit *e, int ni, int v);

@@ -276,11 +276,23 @@ def fuse_models(out):
                                       node("Mul", ["c", "h"], ["y"])], gk, ["Erf=0", "Mul=0"])
     single("gelu_erf_c", gelu_head + [node("Mul", ["c", "half"], ["h"]),
                                       node("Mul", ["h", "a"], ["y"])], gk, ["Erf=0", "Mul=0"])
+    hk = [const("three", 3.0), const("zero", 0.0), const("six", 6.0), const("sixth", 1 / 6)]
+    hs_head = [node("Add", ["c", "three"], ["a3"]), node("Clip", ["a3", "zero", "six"], ["r6"])]
+    single("hardswish_dec_a", hs_head + [node("Mul", ["c", "r6"], ["m"]),
+                                         node("Div", ["m", "six"], ["y"])], hk, ["Clip=0", "Mul=0"])
+    single("hardswish_dec_b", hs_head + [node("Mul", ["r6", "sixth"], ["h"]),
+                                         node("Mul", ["h", "c"], ["y"])], hk, ["Clip=0", "Mul=0"])
     # residual: z an input of Y's shape, then Relu
     c, ci = conv("x", "w", "c", 6, 4)
     opt(out, "fuse_residual_relu.onnx",
         [c, node("Add", ["z", "c"], ["s"]), node("Relu", ["s"], ["y"])], X + [vi("z", [1, 6, 6, 6])],
         Y, ci, ["FusedConv=1", "Add=0", "Relu=0"])
+    # symbolic batch: the residual still has exactly Y's shape (same symbol)
+    c, ci = conv("x", "w", "c", 6, 4)
+    opt(out, "fuse_residual_symbolic.onnx",
+        [c, node("Add", ["c", "z"], ["s"]), node("Relu", ["s"], ["y"])],
+        [vi("x", ["N", 4, 6, 6]), vi("z", ["N", 6, 6, 6])], [vi("y", ["N", 6, 6, 6])], ci,
+        ["FusedConv=1", "Add=0", "Relu=0"])
     # ResNet bottleneck end: conv+BN main path, downsample conv+BN, Add, Relu
     c1, i1 = conv("x", "w1", "c1", 6, 4, b=False)
     b1, j1 = bn("c1", "n1", 6, "bn1")
@@ -319,6 +331,10 @@ def matmul_models(out):
         [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])],
         [vi("a3", [2, 3, 8])], [vi("y", [2, 3, 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
         ["MatMul=1", "note=not_a_2-D"])
+    opt(out, "matmul_add_symbolic.onnx",
+        [node("MatMul", ["a", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])], [vi("a", ["N", 8])],
+        [vi("y", ["N", 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
+        ["MatMul=0", "Gemm=1"])
 
 
 def transpose_models(out):
