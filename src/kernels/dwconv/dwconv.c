@@ -1,0 +1,267 @@
+/*
+ * dwconv.c - dwconv.<isa> kernels (see dwconv.h): support test, plan, threaded run and
+ * the portable row kernels (dw_body.inc at W = 1).
+ *
+ * Per (image, channel) task: the channel's input plane is copied into the thread's
+ * workspace slice with its zero padding made explicit (rows [-ph, ...), columns [-pw,
+ * ...), and DW_ROW_OVERREAD floats of slack per row), so the row kernels run without a
+ * single bounds test for any pads, dilations or auto_pad (negative SAME pads included:
+ * the copy simply starts inside the image). The copy costs one pass over the input,
+ * small next to the KH*KW multiply-adds per output. Each output row is then one row
+ * kernel call (bias and Z in registers) and, when there is one, the activation on the
+ * row while it is in L1. Geometry comes from conv.c's conv_infer_common.
+ */
+#include <string.h>
+
+#include "kernels/act/act_isa.h"
+#include "kernels/dwconv/dwconv.h"
+#include "kernels/dwconv/dwconv_isa.h"
+#include "ops/conv_geom.h"
+#include "ops/fused.h"
+#include "runtime/threadpool.h"
+
+typedef void (*act_fn)(const ert_act_params *a, float *x, int64_t n, int64_t channel);
+
+typedef struct dw_plan {
+    int64_t nb, c, h, w, oh, ow;   /* batch, channels, input and output sizes */
+    int64_t sh, ph, pw;            /* row stride, start pads (may be < 0) */
+    int64_t hp;                    /* padded plane rows */
+    dw_row_args ra;                /* kernel, col stride, dilations, ow, row stride */
+    size_t plane_floats;           /* per-thread workspace slice (floats, 16-multiple) */
+    int threads;                   /* slices planned for */
+    dw_row_fn row;                 /* row kernel of this level and geometry */
+    act_fn act_run;                /* the level's activation (NULL: none) */
+    ert_act_params act;            /* activation; slope re-read from S each run */
+} dw_plan;
+
+_Static_assert(sizeof(dw_plan) <= ERT_STEP_PARAMS_BYTES, "dw_plan exceeds the block");
+
+/* ---- portable row kernels ---- */
+
+#define VF float
+#define W 1
+#define V_SET1(c) ((float)(c))
+#define V_LOAD(p) (*(p))
+#define V_STORE(p, v) (*(p) = (v))
+#define V_ADD(a, b) ((a) + (b))
+#define V_FMA(a, b, c) ((a) * (b) + (c))
+#define DW_SFX ref
+#include "kernels/dwconv/dw_body.inc"
+#undef VF
+#undef W
+
+/* ---- load time ---- */
+
+static bool is_f32(const ert_graph *g, int v)
+{
+    return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
+}
+
+/* Geometry through conv.c's inference on the graph's (possibly symbolic) shapes. */
+static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo)
+{
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
+    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
+    int n_in = n->n_inputs - n->n_captures;
+    for (int i = 0; i < n_in && i < 3; i++)
+        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
+    ert_err err;
+    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
+                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
+    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, false))
+        return false;
+    if (n->op->id == ERT_OP_FUSED_CONV) {
+        ert_act_params act;
+        k.n_in = n_in;
+        for (int i = 3; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
+            in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
+        if (ert_fused_conv_act(&k, &act))
+            return false;
+    }
+    return geo->nsp == 2;
+}
+
+/* Float32 2-D conv with W [C, 1, KH, KW] and group == C == X's channels. */
+static bool supports(const ert_node *n, const ert_graph *g)
+{
+    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
+        return false;
+    int n_in = n->n_inputs - n->n_captures;
+    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
+        return false;
+    for (int i = 0; i < n_in; i++)
+        if (!is_f32(g, n->inputs[i]))
+            return false;
+    const ert_tensor *x = &g->values[n->inputs[0]].t, *w = &g->values[n->inputs[1]].t;
+    if (w->rank != 4 || !ert_tensor_shape_known(w) || w->dims[1] != 1 || x->rank != 4)
+        return false;
+    conv_geom geo;
+    if (!load_geom(n, g, &geo))
+        return false;
+    return geo.group == w->dims[0] && (x->dims[1] < 0 || x->dims[1] == geo.group) &&
+           geo.group > 1;
+}
+
+/* ---- reshape ---- */
+
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, dw_row_fn row, act_fn act_run)
+{
+    dw_plan *pl = k->params;
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {k->in[0], k->in[1], ert_in(k, 2)};
+    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
+    ert_kctx c = *k;
+    c.in = in;
+    c.n_in = k->n_in < 3 ? k->n_in : 3;
+    c.out = out;
+    c.n_out = 1;
+    conv_geom geo;
+    ert_status st = conv_infer_common(&c, &geo, false);
+    if (st)
+        return st;
+    memset(pl, 0, sizeof *pl);
+    const ert_tensor *x = k->in[0];
+    pl->nb = x->dims[0];
+    pl->c = x->dims[1];
+    pl->h = geo.in[0];
+    pl->w = geo.in[1];
+    pl->oh = geo.out[0];
+    pl->ow = geo.out[1];
+    pl->sh = geo.s[0];
+    pl->ph = geo.pb[0];
+    pl->pw = geo.pb[1];
+    pl->ra = (dw_row_args){.kh = geo.k[0], .kw = geo.k[1], .sw = geo.s[1], .dh = geo.d[0],
+                           .dw = geo.d[1], .ow = pl->ow};
+    if (geo.group != pl->c || k->in[1]->dims[0] != pl->c)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "not depthwise at run time");
+    pl->hp = pl->oh > 0 ? (pl->oh - 1) * pl->sh + (pl->ra.kh - 1) * pl->ra.dh + 1 : 0;
+    /* every column a full vector at the last output may touch, plus slack */
+    int64_t owr = (pl->ow + 15) / 16 * 16;
+    pl->ra.ps = (int64_t)round16((size_t)(owr * pl->ra.sw + (pl->ra.kw - 1) * pl->ra.dw +
+                                          DW_ROW_OVERREAD));
+    pl->plane_floats = round16((size_t)(pl->hp * pl->ra.ps));
+    pl->threads = ert_threadpool_size(k->pool);
+    pl->row = row;
+    if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
+        return st;
+    if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->c)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
+                           (long long)pl->act.n_slope, (long long)pl->c);
+    pl->act_run = pl->act.kind == ERT_ACT_NONE ? NULL : act_run;
+    *ws_bytes = pl->plane_floats * sizeof(float) * (size_t)pl->threads;
+    return ERT_OK;
+}
+
+/* ---- run ---- */
+
+typedef struct dw_task {
+    const dw_plan *pl;
+    ert_act_params act;
+    const float *x, *w, *b, *z;
+    float *y, *ws;
+} dw_task;
+
+/* The zero-padded plane of one input channel: row r is input row r - ph, column j is
+ * input column j - pw. */
+static void pad_plane(const dw_plan *pl, const float *xc, float *p)
+{
+    int64_t ps = pl->ra.ps;
+    int64_t j0 = pl->pw > 0 ? pl->pw : 0;            /* first column holding data */
+    int64_t i0 = pl->pw < 0 ? -pl->pw : 0;           /* its input column */
+    int64_t len = pl->w - i0 < ps - j0 ? pl->w - i0 : ps - j0;
+    for (int64_t r = 0; r < pl->hp; r++) {
+        float *pr = p + r * ps;
+        int64_t iy = r - pl->ph;
+        if (iy < 0 || iy >= pl->h || len <= 0) {
+            memset(pr, 0, sizeof(float) * (size_t)ps);
+            continue;
+        }
+        memset(pr, 0, sizeof(float) * (size_t)j0);
+        memcpy(pr + j0, xc + iy * pl->w + i0, sizeof(float) * (size_t)len);
+        memset(pr + j0 + len, 0, sizeof(float) * (size_t)(ps - j0 - len));
+    }
+}
+
+static void channel_task(void *arg, int64_t t, int tid)
+{
+    const dw_task *c = arg;
+    const dw_plan *pl = c->pl;
+    int64_t ch = t % pl->c, ohw = pl->oh * pl->ow;
+    float *p = c->ws + (size_t)tid * pl->plane_floats;
+    pad_plane(pl, c->x + t * pl->h * pl->w, p);
+    const float *wc = c->w + ch * pl->ra.kh * pl->ra.kw;
+    float bias = c->b ? c->b[ch] : 0.0f;
+    float *yc = c->y + t * ohw;
+    const float *zc = c->z ? c->z + t * ohw : NULL;
+    for (int64_t oy = 0; oy < pl->oh; oy++) {
+        float *yr = yc + oy * pl->ow;
+        pl->row(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
+                yr);
+        if (pl->act_run)
+            pl->act_run(&c->act, yr, pl->ow, ch);
+    }
+}
+
+static ert_status run(ert_kctx *k)
+{
+    const dw_plan *pl = k->params;
+    if (pl->nb * pl->c * pl->oh * pl->ow == 0)
+        return ERT_OK;
+    size_t need = pl->plane_floats * sizeof(float) * (size_t)pl->threads;
+    if (k->ws_bytes < need || ert_threadpool_size(k->pool) > pl->threads)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
+                           k->ws_bytes, need);
+    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
+    const ert_tensor *b = ert_in(k, 2), *z = fused ? ert_in(k, ERT_FC_Z) : NULL,
+                     *s = fused ? ert_in(k, ERT_FC_S) : NULL;
+    dw_task c = {pl, pl->act, k->in[0]->data, k->in[1]->data, b ? b->data : NULL,
+                 z ? z->data : NULL, k->out[0]->data, k->ws};
+    if (s)
+        c.act.slope = s->data;
+    ert_parallel_for(k->pool, pl->nb * pl->c, channel_task, &c);
+    return ERT_OK;
+}
+
+/* ---- kernel entries ---- */
+
+static ert_status plan_ref(ert_kctx *k, size_t *ws)
+{
+    const ert_tensor *w = k->in[1];
+    return plan_isa(k, ws, ert_dw_row_select_ref(w->dims[2], w->dims[3], 0), ert_act_f32_ref);
+}
+static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
+                                     plan_ref, run};
+#if defined(__x86_64__) || defined(_M_X64)
+/* A vector level without a row for this stride (> 2) runs the portable row. */
+static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t))
+{
+    dw_plan *pl = k->params;
+    dw_row_fn f = sel(pl->ra.kh, pl->ra.kw, pl->ra.sw);
+    pl->row = f ? f : ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
+    return ERT_OK;
+}
+static ert_status plan_avx2(ert_kctx *k, size_t *ws)
+{
+    ert_status st = plan_isa(k, ws, NULL, ert_act_f32_avx2);
+    return st ? st : fix_row(k, ert_dw_row_select_avx2);
+}
+static ert_status plan_avx512(ert_kctx *k, size_t *ws)
+{
+    ert_status st = plan_isa(k, ws, NULL, ert_act_f32_avx512);
+    return st ? st : fix_row(k, ert_dw_row_select_avx512);
+}
+static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, supports, NULL, NULL,
+                                  plan_avx2, run};
+static const ert_kernel k_avx512 = {"dwconv.avx512", ERT_ISA_AVX512, supports, NULL, NULL,
+                                    plan_avx512, run};
+#endif
+
+const ert_kernel *const ert_dwconv_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_avx512, &k_avx2,
+#endif
+    &k_generic, NULL};

@@ -1,0 +1,31 @@
+/*
+ * dwconv_isa.h - the per-ISA row kernels of dwconv.<isa> (private to the family).
+ *
+ * A row kernel computes one output row of one channel from the channel's zero-padded
+ * plane (dwconv.c builds it in the workspace, so no kernel tests borders):
+ *   y[ox] = bias + z[ox] + sum_{ky, kx} w[ky*kw + kx] * p[ky*dh*ps + ox*sw + kx*dw]
+ * for ox in [0, ow), with p the padded row oy*sh, ps its row stride; z may be NULL.
+ * The plane's rows are long enough for whole vectors past ow (see dwconv.c).
+ */
+#ifndef ERT_DWCONV_ISA_H
+#define ERT_DWCONV_ISA_H
+
+#include <stdint.h>
+
+typedef struct dw_row_args {
+    int64_t kh, kw, sw, dh, dw, ow; /* kernel, stride (w), dilations, output width */
+    int64_t ps;                     /* padded plane row stride (floats) */
+} dw_row_args;
+
+typedef void (*dw_row_fn)(const dw_row_args *a, const float *p, const float *w, float bias,
+                          const float *z, float *y);
+
+/* The row kernel of a level for this kernel size and stride; NULL: none (use ref). */
+dw_row_fn ert_dw_row_select_ref(int64_t kh, int64_t kw, int64_t sw);
+dw_row_fn ert_dw_row_select_avx2(int64_t kh, int64_t kw, int64_t sw);
+dw_row_fn ert_dw_row_select_avx512(int64_t kh, int64_t kw, int64_t sw);
+
+/* Floats a vector kernel may read past the last output's last tap, per row. */
+#define DW_ROW_OVERREAD 64
+
+#endif /* ERT_DWCONV_ISA_H */
