@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/conv/conv_gemm.h"
+#include "kernels/dwconv/dwconv.h"
 #include "kernels/eltwise/eltwise.h"
 #include "kernels/kernel.h"
 
@@ -15,6 +16,9 @@
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
 
 static const ert_kernel_family k_table[] = {
+    /* depthwise first: it declines all but group == C_in == C_out */
+    ERT_FAMILY(CONV, ert_dwconv_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_dwconv_kernels),
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),
