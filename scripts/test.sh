@@ -64,17 +64,25 @@ fi
 if [ "${ERT_SKIP_FUZZ:-0}" != 1 ]; then
   # A fixed seed makes the run a prefix of the same mutation sequence every time, so CI
   # repeats what was fuzzed (longer) during development instead of drawing new inputs.
-  step "fuzz the importer (libFuzzer, 60 s)"
+  # Three targets, 60 s each: the importer (seeded with the conformance models), the
+  # .npy reader and the CLI's --shapes/--input parsing (seeds in tests/fuzz/seeds/).
+  # scripts/fuzz.sh runs them longer with random seeds (docs/fuzzing.md).
+  step "fuzz (libFuzzer, 3 targets x 60 s)"
   CC=clang cmake -S . -B build-fuzz -DERT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build build-fuzz -j"$JOBS" --target fuzz_import
+  cmake --build build-fuzz -j"$JOBS" --target fuzz_import fuzz_npy fuzz_cli_inputs
   corpus=build-fuzz/corpus; seeds=build-fuzz/seeds
-  rm -rf "$seeds"; mkdir -p "$corpus" "$seeds"
+  rm -rf "$seeds"; mkdir -p "$corpus" "$seeds" build-fuzz/corpus_npy build-fuzz/corpus_cli
   i=0
   for f in ../shared/onnx-node-tests/node/*/model.onnx; do
     i=$((i + 1)); cp "$f" "$seeds/seed_$i.onnx"
   done
-  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_import -seed=1 -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
-      -max_len=16384 -print_final_stats=1 corpus seeds 2>&1 | tail -20)
+  fuzz_opts="-seed=1 -max_total_time=60 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
+  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_import $fuzz_opts \
+      -max_len=16384 corpus seeds 2>&1 | tail -20)
+  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_npy $fuzz_opts \
+      -max_len=4096 corpus_npy "$ROOT/tests/fuzz/seeds/npy" 2>&1 | tail -12)
+  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_cli_inputs $fuzz_opts \
+      -max_len=1024 corpus_cli "$ROOT/tests/fuzz/seeds/cli_inputs" 2>&1 | tail -12)
   echo "fuzz: no crash, leak or timeout"
 fi
 

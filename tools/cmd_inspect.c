@@ -56,6 +56,8 @@ static void usage(FILE *f)
             "                optimized graph, list the fused layers (name, fused ops,\n"
             "                activation), the rewrites per fusion kind, and for each candidate\n"
             "                left unfused the reason\n"
+            "      --lenient-attributes\n"
+            "                attributes an op does not define are warnings, not errors\n"
             "  -h, --help    show this help and exit\n"
             "\n"
             "Exit status: 0 if edgert supports every node; 2 if the model cannot be read or\n"
@@ -255,9 +257,10 @@ int cli_cmd_inspect(int argc, char **argv)
         {"nodes", no_argument, NULL, 'n'},
         {"optimized", no_argument, NULL, 'O'},
         {"shapes", required_argument, NULL, 's'},
+        {"lenient-attributes", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
-    bool list_nodes = false;
+    bool list_nodes = false, lenient = false;
     bool optimized = false;
     const char *shapes[64];
     int n_shapes = 0;
@@ -279,6 +282,9 @@ int cli_cmd_inspect(int argc, char **argv)
         case 'O':
             optimized = true;
             break;
+        case 'L':
+            lenient = true;
+            break;
         default:
             return cli_getopt_error(CMD, c, argv);
         }
@@ -292,7 +298,10 @@ int cli_cmd_inspect(int argc, char **argv)
 
     ert_err err = {{0}};
     ert_graph *g = NULL;
-    ert_import_options io = {.allow_unsupported = true};
+    ert_import_options io = {.allow_unsupported = true, .lenient_attributes = lenient};
+    if (lenient)
+        fprintf(stderr, "edgert %s: warning: --lenient-attributes: attributes the ops do not "
+                "define are ignored\n", CMD);
     ert_status st = ert_import_onnx_file(path, &io, &g, &err);
     if (st != ERT_OK) {
         if (err.msg[0] && strstr(err.msg, path)) /* the importer names the file itself */

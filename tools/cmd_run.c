@@ -66,6 +66,9 @@ static void usage(FILE *f)
             "                                 'latency ms: median M min M p90 M mean M (N runs,\n"
             "                                 W warm-up)' follows. Outputs are the last run's\n"
             "      --print-times              also print every timed run: 'run times ms: T ...'\n"
+            "      --lenient-attributes       load a model with attributes its ops do not define\n"
+            "                                 (a broken exporter's file): they are ignored, with\n"
+            "                                 a warning each, on every run\n"
             "  -h, --help                     show this help and exit\n"
             "\n"
             "Options may be repeated. Exit status: 0 ok, 1 usage error, 2 model load error,\n"
@@ -234,6 +237,7 @@ typedef struct run_args {
     long warmup;              /* untimed runs before the timed ones */
     long repeat;              /* timed runs (>= 1) */
     bool print_times;         /* print every timed run's latency */
+    bool lenient;             /* --lenient-attributes: unknown attributes only warn */
 } run_args;
 
 static int write_outputs(ert_context *ctx, int n_out, const char *dir)
@@ -353,6 +357,9 @@ static int run_option(run_args *a, int c, char **argv)
     case 'T':
         a->print_times = true;
         return -1;
+    case 'L':
+        a->lenient = true;
+        return -1;
     default:
         return cli_getopt_error(CMD, c, argv);
     }
@@ -370,6 +377,7 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"warmup", required_argument, NULL, 'w'},
         {"repeat", required_argument, NULL, 'r'},
         {"print-times", no_argument, NULL, 'T'},
+        {"lenient-attributes", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
@@ -462,7 +470,11 @@ int cli_cmd_run(int argc, char **argv)
     }
     if ((rc = parse_run_args(argc, argv, &a)) >= 0)
         goto out;
-    if ((rc = cli_load_model(CMD, a.model, NULL, &model)) != CLI_EXIT_OK)
+    ert_load_options lo = {.fold_constants = 1, .lenient_attributes = 1};
+    if (a.lenient)
+        fprintf(stderr, "edgert %s: warning: --lenient-attributes: attributes the ops do not "
+                "define are ignored; the results may be wrong\n", CMD);
+    if ((rc = cli_load_model(CMD, a.model, a.lenient ? &lo : NULL, &model)) != CLI_EXIT_OK)
         goto out;
     if ((rc = cli_inputs_prepare(CMD, model, &a.in, stdout, &ins)) != CLI_EXIT_OK)
         goto out;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "import/limits.h"
 #include "import/onnx_import.h"
 #include "ir/edit.h"
 #include "import/tensor_proto.h"
@@ -469,6 +470,9 @@ static ert_status convert_node(ert_graph *g, const Onnx__ModelProto *mp, const O
                 return s;
         }
     }
+    ert_status ast = ert_import_check_attrs(n, opt, err);
+    if (ast != ERT_OK)
+        return ast;
 
     /* inputs: resolved later (after all outputs exist) - store -2 - name position for now */
     n->n_inputs = (int)np->n_input;
@@ -815,32 +819,51 @@ static ert_status import_model(const Onnx__ModelProto *mp, ert_graph *g,
     return st;
 }
 
+/* protobuf-c allocates through these rather than its own malloc, so the allocation-
+ * failure test (tests/fault, which wraps malloc in the edgert objects only) reaches the
+ * parser's allocations too. */
+static void *pb_alloc(void *user, size_t n)
+{
+    (void)user;
+    return malloc(n);
+}
+
+static void pb_free(void *user, void *p)
+{
+    (void)user;
+    free(p);
+}
+
 ert_status ert_import_onnx_memory(const void *data, size_t size, const char *base_dir,
                                   const ert_import_options *opt, ert_graph **out, ert_err *err)
 {
     *out = NULL;
     if (!data || size == 0)
         return ert_errf(err, ERT_ERR_PARSE, "the model is empty (0 bytes)");
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
+    ert_status scan = ert_wire_scan_model(data, size, err);
+    if (scan != ERT_OK)
+        return scan;
+    ProtobufCAllocator pb = {.alloc = pb_alloc, .free = pb_free, .allocator_data = NULL};
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(&pb, size, data);
     if (!mp)
         return ert_errf(err, ERT_ERR_PARSE,
                         "not a valid ONNX model: protobuf parsing failed (%zu bytes; the file is "
                         "truncated, corrupt or not an .onnx file)", size);
     ert_graph *g = ert_graph_new();
     if (!g) {
-        onnx__model_proto__free_unpacked(mp, NULL);
+        onnx__model_proto__free_unpacked(mp, &pb);
         return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
     }
     if (base_dir) {
         g->base_dir = dupstr(base_dir);
         if (!g->base_dir) {
             ert_graph_free(g);
-            onnx__model_proto__free_unpacked(mp, NULL);
+            onnx__model_proto__free_unpacked(mp, &pb);
             return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
         }
     }
     ert_status st = import_model(mp, g, opt, err);
-    onnx__model_proto__free_unpacked(mp, NULL);
+    onnx__model_proto__free_unpacked(mp, &pb);
     if (st != ERT_OK) {
         ert_graph_free(g);
         return st;

@@ -15,7 +15,17 @@ typedef struct ert_import_options {
     /* Keep nodes whose op/version edgert lacks (node->op == NULL) instead of failing:
      * for `edgert inspect`, which lists them. The graph then cannot be run. */
     bool allow_unsupported;
+    /* An attribute the op's schema does not define becomes a warning (passed to warn,
+     * or printed on stderr when warn is NULL) instead of a load error. Wrong types,
+     * missing required attributes and values outside the enumeration stay errors. */
+    bool lenient_attributes;
+    void (*warn)(void *user, const char *msg);
+    void *warn_user;
 } ert_import_options;
+
+/* Checks node n's attributes against the schema of its op version (attr_check.c);
+ * nodes without an op (allow_unsupported) pass. */
+ert_status ert_import_check_attrs(const ert_node *n, const ert_import_options *opt, ert_err *err);
 
 ert_status ert_import_onnx_file(const char *path, const ert_import_options *opt, ert_graph **out,
                                 ert_err *err);
