@@ -154,6 +154,41 @@ expect "inspect --shapes contradicting a fixed dim" 3 "contradicts" \
     "$BIN" inspect --shapes x:1x4x10x10 "$M/dynconv.onnx"
 expect "inspect --nodes lists nodes" 0 "Conv +conv0 " "$BIN" inspect --nodes "$M/conv.onnx"
 
+# ---- inspect --optimized: the graph optimizer's report ----
+expect "inspect --optimized: an unfused candidate with its reason" 0 \
+    "Conv 'conv0' not fused with (Relu 'relu0'|Sigmoid 'sig0'): conv output has 2 consumers" \
+    "$BIN" inspect --optimized "$M/conv.onnx"
+INSPECT=$OUT
+chk "inspect --optimized: candidates counted per kind" "^  Conv\+activation +0 applied, +1 left$"
+chk "inspect --optimized: no fused layer" "^Fused layers \(0\):$"
+# Conv -> BatchNormalization -> Relu becomes one FusedConv (made here: a 3-node graph)
+"$PY" - "$M/convbn.onnx" <<'PYEOF'
+import sys
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper, save
+r = np.random.default_rng(0)
+f = lambda n, *s: numpy_helper.from_array(r.random(s, dtype=np.float32) + 0.5, n)
+g = helper.make_graph(
+    [helper.make_node("Conv", ["x", "w"], ["c"], name="conv1", kernel_shape=[3, 3], pads=[1] * 4),
+     helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"], name="bn1"),
+     helper.make_node("Relu", ["n"], ["y"], name="relu1")], "convbn",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+    [f("w", 4, 3, 3, 3), f("s", 4), f("b", 4), f("m", 4), f("v", 4)])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 7
+save(m, sys.argv[1])
+PYEOF
+expect "inspect --optimized: Conv+BatchNormalization+Relu fused" 0 \
+    "^  conv1 +FusedConv +Conv\+BatchNormalization\+Relu +\(activation Relu\)$" \
+    "$BIN" inspect --optimized "$M/convbn.onnx"
+INSPECT=$OUT
+chk "inspect --optimized: the histogram is the optimized graph's" "^  edgert:FusedConv +1$"
+chk "inspect --optimized: BatchNormalization fold counted" \
+    "^  Conv\+BatchNormalization +1 applied, +0 left$"
+chk "inspect --optimized: fusion counted" "^  Conv\+Relu +1 applied, +0 left$"
+expect "run convbn.onnx (optimized: one FusedConv)" 0 "run time" "$BIN" run "$M/convbn.onnx"
+
 # ---- run: success ----
 O="$DIR/out"
 rm -rf "$O"
