@@ -2,7 +2,8 @@
  * test_threadpool.c - the thread pool (src/runtime/threadpool.c): every index runs exactly
  * once with a tid in range, sums, task writes visible after return, many back-to-back
  * calls, n = 0 / 1 / huge, pools of 1..4 threads and NULL, two pools driven concurrently
- * from two threads, nested calls (serial, same tid), pinning (valid and invalid CPU ids).
+ * from two threads, nested calls (serial, same tid), workers taking tasks, pinning (valid
+ * and invalid CPU ids).
  * Built plainly by ctest and with -fsanitize=thread by scripts/test.sh, which checks that
  * the pool's synchronization makes every plain (non-atomic) access in here race-free.
  */
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime/threadpool.h"
 
@@ -232,6 +234,33 @@ static void test_nested(void)
     ert_threadpool_free(j.pool);
 }
 
+/* Workers really take tasks: sleeping tasks leave the CPU to them, so within a few
+ * calls some task must run on a tid other than the caller's 0. */
+typedef struct {
+    atomic_int on_worker;
+} spread_job;
+
+static void sleepy_task(void *arg, int64_t i, int tid)
+{
+    spread_job *j = arg;
+    struct timespec ts = {0, 2000000}; /* 2 ms */
+    nanosleep(&ts, NULL);
+    if (tid != 0)
+        atomic_fetch_add(&j->on_worker, 1);
+}
+
+static void test_workers_take_tasks(void)
+{
+    ert_threadpool *p;
+    spread_job j;
+    atomic_init(&j.on_worker, 0);
+    CHECK(ert_threadpool_create(2, NULL, &p) == ERT_OK, "create");
+    for (int k = 0; k < 20 && atomic_load(&j.on_worker) == 0; k++)
+        ert_parallel_for(p, 8, sleepy_task, &j);
+    CHECK(atomic_load(&j.on_worker) > 0, "no task ran on a worker thread in 20 calls");
+    ert_threadpool_free(p);
+}
+
 /* Pinning: valid and nonsense CPU ids both work (failure is ignored). Run on a thread
  * of its own, since the caller gets pinned too. */
 static void *pinned_pools(void *v)
@@ -262,6 +291,7 @@ int main(void)
     test_back_to_back();
     test_two_pools();
     test_nested();
+    test_workers_take_tasks();
     test_pinning();
     printf("threadpool: %d passed, %d failed\n", (int)g_pass, (int)g_fail);
     return g_fail ? 1 : 0;
