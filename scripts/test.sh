@@ -4,7 +4,8 @@
 #   1. builds with -Werror and runs every test with ctest (ONNX conformance, API, CLI and
 #      bad-input tests, parity with ONNX Runtime on real and exported models);
 #   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again;
-#   3. fuzzes the importer with libFuzzer for 60 s, seeded with the conformance models;
+#   3. fuzzes with libFuzzer for 60 s per target: the importer (seeded with the
+#      conformance models), the .npy reader and the CLI's --shapes/--input parsing;
 #   4. installs the library and builds + runs examples/hello_edgert.c against it.
 # Environment: ERT_SKIP_ASAN=1 / ERT_SKIP_FUZZ=1 skip steps 2 / 3 (local iteration only).
 set -euo pipefail

@@ -15,7 +15,9 @@
 #define ERRLEN 1024
 #define MAX_RANDOM_INT 10 /* random integer inputs lie in [0, MAX_RANDOM_INT) */
 #define MAX_SYMBOLS 64    /* distinct symbolic dim names bound across the inputs */
+#ifndef MAX_INPUT_BYTES /* fuzz builds cap it lower (tests/fuzz/fuzz_cli_inputs.c) */
 #define MAX_INPUT_BYTES ((int64_t)1 << 40)
+#endif
 
 typedef struct sym_binding {
     const char *name;         /* the model's dim name */
