@@ -39,11 +39,17 @@ typedef struct op_count {
 
 static skip_entry *g_skips;
 static int g_n_skips;
+/* Cases that use an op edgert lacks (conformance_unsupported.txt next to the skip list):
+ * the runner checks that exactly these are the unsupported ones, so README's counts can
+ * be checked case by case. g_unsup_seen[i]: entry i was met in this run. */
+static skip_entry *g_unsup;
+static int g_n_unsup;
+static char *g_unsup_seen;
 static op_count g_ops[ERT_OP_COUNT];
 static int g_runs = 3; /* runs per data set (--runs) */
 static int g_verbose;
 
-static void load_skips(const char *path)
+static void load_list(const char *path, skip_entry **list, int *n_list)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -57,15 +63,24 @@ static void load_skips(const char *path)
         if (!tab)
             continue;
         *tab = '\0';
-        skip_entry *s = realloc(g_skips, sizeof(skip_entry) * (size_t)(g_n_skips + 1));
+        skip_entry *s = realloc(*list, sizeof(skip_entry) * (size_t)(*n_list + 1));
         if (!s)
             break;
-        g_skips = s;
-        snprintf(g_skips[g_n_skips].name, sizeof g_skips[0].name, "%s", line);
-        snprintf(g_skips[g_n_skips].reason, sizeof g_skips[0].reason, "%s", tab + 1);
-        g_n_skips++;
+        *list = s;
+        snprintf(s[*n_list].name, sizeof s[0].name, "%s", line);
+        snprintf(s[*n_list].reason, sizeof s[0].reason, "%s", tab + 1);
+        (*n_list)++;
     }
     fclose(f);
+}
+
+/* Index of test in the unsupported list, -1 if absent. */
+static int unsup_index(const char *test)
+{
+    for (int i = 0; i < g_n_unsup; i++)
+        if (strcmp(g_unsup[i].name, test) == 0)
+            return i;
+    return -1;
 }
 
 static const char *skip_reason(const char *test)
@@ -76,8 +91,9 @@ static const char *skip_reason(const char *test)
     return NULL;
 }
 
-/* Splits "A,B,C" and checks every op is known; collects op ids. */
-static int ops_supported(const char *ops, int *ids, int *n_ids)
+/* Splits "A,B,C" and checks every op is known; collects op ids. On 0, missing (may be
+ * NULL) names the first op edgert lacks. */
+static int ops_supported(const char *ops, int *ids, int *n_ids, char *missing, size_t msz)
 {
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", ops);
@@ -91,8 +107,11 @@ static int ops_supported(const char *ops, int *ids, int *n_ids)
             tok = colon + 1;
         }
         const ert_op_def *op = ert_op_find(domain, tok);
-        if (!op)
+        if (!op) {
+            if (missing)
+                snprintf(missing, msz, "%s%s%s", domain, *domain ? ":" : "", tok);
             return 0;
+        }
         int dup = 0;
         for (int i = 0; i < *n_ids; i++)
             dup |= ids[i] == op->id;
@@ -388,7 +407,10 @@ static void usage(void)
            "  --suites LIST     comma list among node,simple,pytorch-operator,\n"
            "                    pytorch-converted,light (default: all of them)\n"
            "  --filter SUBSTR   only tests whose name contains SUBSTR\n"
-           "  --skip-list FILE  test<TAB>reason lines (default tests/conformance_skip.txt)\n"
+           "  --skip-list FILE  test<TAB>reason lines (default tests/conformance_skip.txt);\n"
+           "                    conformance_unsupported.txt next to it lists the cases that\n"
+           "                    use an op edgert lacks (checked: a case missing from it, or\n"
+           "                    listed but runnable, counts as a failure)\n"
            "  --runs N          runs per data set, outputs of the last checked (default 3:\n"
            "                    sizing run, arena layout, steady state)\n"
            "  -v                print every case\n"
@@ -413,7 +435,18 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(); return 0; }
         else { usage(); return 2; }
     }
-    load_skips(skip_path);
+    load_list(skip_path, &g_skips, &g_n_skips);
+    {
+        char upath[4096];
+        const char *slash = strrchr(skip_path, '/');
+        int dir = slash ? (int)(slash - skip_path) + 1 : 0;
+        snprintf(upath, sizeof upath, "%.*sconformance_unsupported.txt", dir, skip_path);
+        load_list(upath, &g_unsup, &g_n_unsup);
+        g_unsup_seen = calloc((size_t)g_n_unsup + 1, 1);
+        if (!g_unsup_seen)
+            return 2;
+    }
+    int unlisted = 0, stale = 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/MANIFEST.tsv", root);
     FILE *mf = fopen(path, "r");
@@ -468,9 +501,24 @@ int main(int argc, char **argv)
         /* ops used inside subgraphs (If/Loop/Scan bodies) must be supported too; they
          * count in the per-op table like top-level ops */
         int sub_ids[64], n_sub = 0;
-        if (strcmp(funcs, "-") != 0 || !ops_supported(ops, ids, &nids) ||
-            (strcmp(subops, "-") != 0 && !ops_supported(subops, sub_ids, &n_sub))) {
+        char missing[256] = "";
+        if (strcmp(funcs, "-") != 0 ||
+            !ops_supported(ops, ids, &nids, missing, sizeof missing) ||
+            (strcmp(subops, "-") != 0 &&
+             !ops_supported(subops, sub_ids, &n_sub, missing, sizeof missing))) {
             unsupported++;
+            int ui = unsup_index(test);
+            if (ui >= 0)
+                g_unsup_seen[ui] = 1;
+            if (g_n_unsup > 0 && ui < 0) {
+                unlisted++;
+                printf("UNLISTED %s/%s: needs %s%s, not in conformance_unsupported.txt\n",
+                       suite, test, *missing ? "op " : "model-local functions ",
+                       *missing ? missing : funcs);
+            } else if (g_verbose) {
+                printf("UNSUPPORTED %s/%s: %s%s\n", suite, test,
+                       *missing ? "op " : "model-local functions ", *missing ? missing : funcs);
+            }
             continue;
         }
         for (int i = 0; i < n_sub; i++) {
@@ -555,7 +603,21 @@ int main(int argc, char **argv)
     printf("cases with every op supported: %d (ran %d, skipped by list %d); cases with an op "
            "edgert lacks: %d; %.1f s\n", total, total - skipped, skipped, unsupported,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
-    printf("conformance: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    /* a listed case that ran: the list is stale (only a full run can tell) */
+    if (!filter && !strcmp(suites, "node,simple,pytorch-operator,pytorch-converted,light"))
+        for (int i = 0; i < g_n_unsup; i++)
+            if (!g_unsup_seen[i]) {
+                stale++;
+                printf("STALE %s: in conformance_unsupported.txt but every op it uses is "
+                       "supported (or the case is gone)\n", g_unsup[i].name);
+            }
+    if (g_n_unsup > 0)
+        printf("unsupported list: %d listed, %d unlisted, %d stale\n", g_n_unsup, unlisted,
+               stale);
+    printf("conformance: %d passed, %d failed, %d skipped\n", passed, failed + unlisted + stale,
+           skipped);
     free(g_skips);
-    return failed ? 1 : 0;
+    free(g_unsup);
+    free(g_unsup_seen);
+    return failed || unlisted || stale ? 1 : 0;
 }

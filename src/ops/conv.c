@@ -135,15 +135,10 @@ static ert_status conv_out_axis(ert_kctx *k, conv_geom *g, int i)
         g->pb[i] = g->pe[i] = 0;
         break;
     case PAD_SAME_UPPER:
-    case PAD_SAME_LOWER: {
-        int64_t out = (in + g->s[i] - 1) / g->s[i];
-        int64_t total = (out - 1) * g->s[i] + dk - in;
-        if (total < 0)
-            total = 0;
-        g->pb[i] = g->auto_pad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
-        g->pe[i] = total - g->pb[i];
+    case PAD_SAME_LOWER:
+        /* a negative total (stride > kernel) is kept: docs/PADDING.md */
+        ert_same_pads(in, g->s[i], dk, g->auto_pad == PAD_SAME_UPPER, &g->pb[i], &g->pe[i]);
         break;
-    }
     default:
         break;
     }
@@ -175,17 +170,11 @@ static ert_status convt_out_axis(ert_kctx *k, conv_geom *g, int i)
             out = g->oshape[i];
         else if (!ert_mul_ok(g->in[i], g->s[i], &out))
             return ert_op_fail(k, ERT_ERR_SHAPE, "spatial axis %d: output size overflows", i);
-        int64_t total = full - out;
-        /* total may be negative (output_shape larger than the full result): the extra
-         * outputs then only receive the bias. */
-        int64_t half = floor_div(total, 2); /* floor, also for negative totals */
-        if (g->auto_pad == PAD_SAME_UPPER) {
-            g->pb[i] = half;
-            g->pe[i] = total - half;
-        } else {
-            g->pb[i] = total - half;
-            g->pe[i] = half;
-        }
+        /* total may be negative (stride > kernel + output_padding, or output_shape
+         * larger than the full result): the extra outputs then only receive the bias.
+         * Split as for every SAME padding (docs/PADDING.md); the spec's "else" branch
+         * (SAME_LOWER, and NOTSET with output_shape) puts the odd unit first. */
+        ert_same_pad_split(full - out, g->auto_pad == PAD_SAME_UPPER, &g->pb[i], &g->pe[i]);
     } else {
         if (g->auto_pad == PAD_VALID)
             g->pb[i] = g->pe[i] = 0;

@@ -149,6 +149,19 @@ ert_status ert_attr_or_input_ints(ert_kctx *k, const char *attr, int input_since
 ert_status ert_attr_ints_n(ert_kctx *k, const char *name, int n, int64_t def, int64_t lo,
                            int64_t hi, int64_t *out);
 
+/* auto_pad SAME_UPPER / SAME_LOWER, the one rule for Conv, ConvInteger, QLinearConv,
+ * ConvTranspose and the pools (docs/PADDING.md): the total padding `total` of one axis,
+ * which may be negative (stride larger than the kernel), is split with floor division,
+ * the odd unit at the end for SAME_UPPER and at the beginning for SAME_LOWER. A negative
+ * pad crops: the first window starts -*pb inside the input. */
+void ert_same_pad_split(int64_t total, bool upper, int64_t *pb, int64_t *pe);
+
+/* Forward SAME padding (Conv family, pools): output ceil(in / stride) and total
+ * (out - 1) * stride + dilated_kernel - in, not clamped; split by ert_same_pad_split.
+ * Returns the output size. */
+int64_t ert_same_pads(int64_t in, int64_t stride, int64_t dilated_kernel, bool upper,
+                      int64_t *pb, int64_t *pe);
+
 /* Copies dtype from in to out and sets shape. */
 void ert_set_out(ert_tensor *out, ert_dtype dtype, int rank, const int64_t *dims);
 

@@ -272,3 +272,26 @@ void ert_store_i64(ert_dtype t, void *p, int64_t i, int64_t v)
     default: ert_store_f64(t, p, i, (double)v); break;
     }
 }
+
+/* floor(total / 2) for any sign (C division truncates toward zero, which would move
+ * the odd unit of a negative total to the wrong side). */
+void ert_same_pad_split(int64_t total, bool upper, int64_t *pb, int64_t *pe)
+{
+    int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+    if (upper) {
+        *pb = half;
+        *pe = total - half;
+    } else {
+        *pb = total - half;
+        *pe = half;
+    }
+}
+
+int64_t ert_same_pads(int64_t in, int64_t stride, int64_t dilated_kernel, bool upper,
+                      int64_t *pb, int64_t *pe)
+{
+    int64_t out = (in + stride - 1) / stride;
+    int64_t total = (out - 1) * stride + dilated_kernel - in;
+    ert_same_pad_split(total, upper, pb, pe);
+    return out;
+}

@@ -112,13 +112,10 @@ static ert_status pool_out_axis(ert_kctx *k, pool_geom *g, int i)
     int64_t in = g->in[i], s = g->s[i];
     int64_t dk = (g->k[i] - 1) * g->d[i] + 1;
     if (g->auto_pad == PAD_SAME_UPPER || g->auto_pad == PAD_SAME_LOWER) {
-        int64_t out = (in + s - 1) / s;
-        int64_t total = (out - 1) * s + dk - in;
-        if (total < 0)
-            total = 0;
-        g->pb[i] = g->auto_pad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
-        g->pe[i] = total - g->pb[i];
-        g->out[i] = out;
+        /* a negative total (stride > kernel) is kept, the windows then start inside the
+         * input: docs/PADDING.md */
+        g->out[i] = ert_same_pads(in, s, dk, g->auto_pad == PAD_SAME_UPPER, &g->pb[i],
+                                  &g->pe[i]);
         return ERT_OK;
     }
     if (g->auto_pad == PAD_VALID)

@@ -223,12 +223,9 @@ static ert_status qc_geometry(ert_kctx *k, const ert_tensor *x, const ert_tensor
                 g->out[i] = (in - ext) / g->s[i] + 1;
             }
         } else if (in >= 0) {
-            int64_t o = (in + g->s[i] - 1) / g->s[i];
-            int64_t total = (o - 1) * g->s[i] + ext - in;
-            if (total < 0)
-                total = 0;
-            g->pb[i] = mode == 1 ? total / 2 : total - total / 2;
-            g->out[i] = o;
+            /* the Conv rule, negative totals included: docs/PADDING.md */
+            int64_t pe;
+            g->out[i] = ert_same_pads(in, g->s[i], ext, mode == 1, &g->pb[i], &pe);
         }
     }
     return ERT_OK;

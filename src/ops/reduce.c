@@ -4,7 +4,8 @@
  * Reduce{Sum,Mean,Max,Min,Prod,L1,L2,LogSum,LogSumExp,SumSquare} share one kernel.
  * Axes come from the `axes` attribute before the version where they became input 1
  * (ReduceSum: 13, the others: 18); from then on an absent or empty axes input means
- * "all axes", or "identity" when noop_with_empty_axes = 1.
+ * "all axes", or, when noop_with_empty_axes = 1, no axes (the identity, except that the
+ * composite reductions still apply their element-wise steps: see composite_reduce).
  *
  * The kernel walks the input once, in memory order, one innermost row at a time, and
  * folds each row into an accumulator array the size of the output (the output offset
@@ -68,6 +69,22 @@ static int axes_input_version(const ert_kctx *k)
     return k->node->op->id == ERT_OP_REDUCE_SUM ? 13 : 18;
 }
 
+/* Reduce{L1,L2,LogSum,LogSumExp,SumSquare} are composites (an element-wise step around a
+ * sum). With noop_with_empty_axes = 1 and no axes the ONNX text (1.19 on; ONNX Runtime
+ * 1.30 agrees) keeps their element-wise steps: |x|, sqrt(x^2), log(x), log(exp(x)),
+ * x^2, i.e. a reduction over the empty set of axes, not a copy. Sum/Mean/Max/Min/Prod
+ * over one element are the identity, so those copy. */
+static bool composite_reduce(const ert_kctx *k)
+{
+    switch (k->node->op->id) {
+    case ERT_OP_REDUCE_L1: case ERT_OP_REDUCE_L2: case ERT_OP_REDUCE_LOG_SUM:
+    case ERT_OP_REDUCE_LOG_SUM_EXP: case ERT_OP_REDUCE_SUM_SQUARE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Reads the reduction axes into mask[rank]. *noop: output is the input unchanged.
  * *known = false (shapes_only): the axes input has no data yet. */
 static ert_status reduce_axes(ert_kctx *k, int rank, bool *mask, bool *noop, bool *known)
@@ -87,7 +104,13 @@ static ert_status reduce_axes(ert_kctx *k, int rank, bool *mask, bool *noop, boo
             }
         }
         if (n <= 0 && ert_attr_int(k->node, "noop_with_empty_axes", 0) != 0) {
-            *noop = true;
+            if (!composite_reduce(k)) {
+                *noop = true;
+                return ERT_OK;
+            }
+            /* a reduction over the empty set of axes: every element is its own group */
+            for (int d = 0; d < rank; d++)
+                mask[d] = false;
             return ERT_OK;
         }
     } else {
