@@ -446,18 +446,31 @@ static void print_summary(const bench_args *a, const bench_state *s)
     printf("memory      peak RSS %.1f MiB\n", peak_rss_mb());
 }
 
+#define NAME_COLS 28 /* width of the layer-name column */
+
+/* The end of a long name: exporters put the distinguishing part last ("/conv/conv.1/Conv"). */
+static const char *name_tail(const char *name, char *buf, size_t len)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n <= NAME_COLS)
+        return name ? name : "";
+    snprintf(buf, len, "..%s", name + n - (NAME_COLS - 2));
+    return buf;
+}
+
 static void print_layer(const bench_state *s, int i)
 {
     const layer_row *r = &s->rows[i];
     const ert_step_profile *p = r->step;
-    char sh[64], macs[32] = "-", gf[16] = "-", pk[16] = "-";
+    char sh[64], nm[NAME_COLS + 1], macs[32] = "-", gf[16] = "-", pk[16] = "-";
     if (r->has_macs) {
         double g = gflops_of(r->macs.value, r->median_ms);
         snprintf(macs, sizeof macs, "%.2f", (double)r->macs.value / 1e6);
         snprintf(gf, sizeof gf, "%.1f", g);
         snprintf(pk, sizeof pk, "%.1f", pct_of_peak(g, s->peak_gflops));
     }
-    printf("%4d  %-28.28s %-34.34s %-22.22s %-16.16s %9s %9.4f %6.2f %7s %6s\n", i, p->node,
+    printf("%4d  %-28.28s %-34.34s %-22.22s %-16.16s %9s %9.4f %6.2f %7s %6s\n", i,
+           name_tail(p->node, nm, sizeof nm),
            p->fused && p->fused[0] ? p->fused : p->op, p->kernel,
            cli_dims_str(p->out_rank, p->out_dims, sh, sizeof sh), macs, r->median_ms,
            s->lat.median > 0 ? 100.0 * r->median_ms / s->lat.median : 0, gf, pk);
@@ -473,8 +486,9 @@ static void print_profile(const bench_state *s)
         print_layer(s, i);
         sum += s->rows[i].median_ms;
     }
-    printf("sum of layer medians %.3f ms (%.1f%% of the median latency; the rest is the "
-           "executor between layers)\n", sum, s->lat.median > 0 ? 100.0 * sum / s->lat.median : 0);
+    printf("sum of layer medians %.3f ms = %.1f%% of the median latency (the rest: the executor "
+           "between layers; medians of parts need not add up to the median of the whole)\n", sum,
+           s->lat.median > 0 ? 100.0 * sum / s->lat.median : 0);
 }
 
 static void free_state(bench_state *s)
