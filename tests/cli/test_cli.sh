@@ -337,6 +337,8 @@ expect "bench symbolic dim without --shapes: bad input" 3 "dim 0 \('batch'\).*--
     "$BIN" bench "$M/dyn.onnx"
 expect "bench --shapes sizes a symbolic dim" 0 "latency ms" \
     "$BIN" bench "$M/dyn.onnx" --shapes x:3x4 --iters 2
+expect "bench --no-tune is reported" 0 '"tune":false' "$BIN" bench "$M/conv.onnx" --no-tune --json --iters 2
+expect "bench --tune (the default) is reported" 0 '"tune":true' "$BIN" bench "$M/conv.onnx" --json --iters 2
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
