@@ -11,6 +11,7 @@
 #include "kernels/dwconv/dwconv.h"
 #include "kernels/eltwise/eltwise.h"
 #include "kernels/kernel.h"
+#include "kernels/pool/pool.h"
 
 /* Families' candidate lists (declared by each family's header). */
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
@@ -40,6 +41,11 @@ static const ert_kernel_family k_table[] = {
     ERT_FAMILY(DIV, ert_binary_kernels),
     ERT_FAMILY(MAX, ert_binary_kernels),
     ERT_FAMILY(MIN, ert_binary_kernels),
+    /* 2-D float32 pooling */
+    ERT_FAMILY(MAX_POOL, ert_pool_kernels),
+    ERT_FAMILY(AVERAGE_POOL, ert_pool_kernels),
+    ERT_FAMILY(GLOBAL_MAX_POOL, ert_global_pool_kernels),
+    ERT_FAMILY(GLOBAL_AVERAGE_POOL, ert_global_pool_kernels),
     {-1, NULL} /* end */
 };
 
