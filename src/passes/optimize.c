@@ -33,7 +33,9 @@ ert_status ert_pass_optimize(ert_graph *g, ert_pass_notes *notes, ert_err *err)
         st = ert_edit_sort(&e, err);
     ert_edit_end(&e);
     if (st == ERT_OK)
-        st = ert_pass_infer_fold(g, true, err); /* new nodes' outputs; checks the rewrite */
+        /* new nodes' outputs; checks the rewrite. No folding: whatever had only constant
+         * inputs was folded before (or the caller asked for no folding) */
+        st = ert_pass_infer_fold(g, false, err);
     if (st != ERT_OK)
         ert_err_prefix(err, "graph optimizer: ");
     return st;

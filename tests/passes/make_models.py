@@ -238,6 +238,21 @@ def scale_models(out):
     c, ci = conv("x", "w", "c", 6, 4, b=False)
     opt(out, "scale_scalar_nobias.onnx", [c, node("Mul", ["c", "s"], ["y"])], X,
         [vi("y", [1, 6, 6, 6])], ci + [const("s", [1.7])], ["Mul=0", "Conv=1"])
+    ct = node("ConvTranspose", ["x", "wt"], ["c"], kernel_shape=[3, 3], group=2, strides=[2, 2])
+    opt(out, "scale_convtranspose_mul.onnx", [ct, node("Mul", ["c", "s"], ["y"])], X,
+        [vi("y", [1, 6, 13, 13])], [const("wt", rnd(4, 3, 3, 3)), const("s", rnd(1, 6, 1, 1))],
+        ["Mul=0", "ConvTranspose=1"])
+    opt(out, "scale_gemm_add_mul.onnx",
+        [node("Gemm", ["g", "gw", "gc"], ["c"], transB=1),
+         node("Add", ["c", "t"], ["d"]), node("Mul", ["d", "s"], ["y"])],
+        [vi("g", [3, 5])], [vi("y", [3, 7])],
+        [const("gw", rnd(7, 5)), const("gc", rnd(7)), const("t", rnd(7)), const("s", rnd(1, 7))],
+        ["Mul=0", "Add=0", "Gemm=1"])
+    c1 = node("Conv", ["x1", "w1", "b1"], ["c"], kernel_shape=[3], pads=[1, 1])
+    opt(out, "fuse_conv1d_mul_relu.onnx",
+        [c1, node("Mul", ["c", "s"], ["m"]), node("Relu", ["m"], ["y"])], [vi("x1", [2, 4, 9])],
+        [vi("y", [2, 6, 9])], [const("w1", rnd(6, 4, 3)), const("b1", rnd(6)),
+                               const("s", rnd(6, 1))], ["Mul=0", "Relu=0", "FusedConv=1"])
     c, ci = conv("x", "w", "c", 6, 4)
     opt(out, "scale_not_per_channel.onnx", [c, node("Mul", ["c", "s"], ["y"])], X,
         [vi("y", [1, 6, 6, 6])], ci + [const("s", rnd(6))], ["Mul=1", "note=not_per-channel"])
