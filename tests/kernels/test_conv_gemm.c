@@ -474,6 +474,17 @@ static void check_table(void)
         g_fail++;
         fprintf(stderr, "FAIL kernel table lacks the conv GEMM kernels\n");
     }
+    /* an ISA cap hides the kernels above it */
+    ert_isa cap = ert_cpu_set_isa_cap(ERT_ISA_GENERIC);
+    n = ert_cpu_kernels(&t.node, &t.g, cap, ks, 16);
+    for (int i = 0; i < n; i++) {
+        g_cases++;
+        if (ks[i]->isa > ERT_ISA_GENERIC) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s offered under the generic cap\n", ks[i]->name);
+        }
+    }
+    ert_cpu_set_isa_cap(ert_cpu_get()->best);
     free_net(&t);
 }
 

@@ -229,19 +229,24 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 }
 
 /* dst[i] = row[(ow0 + i) * s + off] for i in [0, n) where that input column lies in
- * [0, w), zero elsewhere (the padding). */
+ * [0, w), zero elsewhere (the padding). Short runs (7x7 maps) use plain loops: a libc
+ * call per 7 floats cost more than the copy. */
 static void tap_segment(float *restrict dst, const float *restrict row, int64_t ow0, int64_t n,
                         int64_t s, int64_t off, int64_t w)
 {
+    enum { SHORT = 24 };
     int64_t lo = clamp64(ceil_div_s(-off, s) - ow0, 0, n);
     int64_t hi = clamp64(ceil_div_s(w - off, s) - ow0, lo, n);
-    memset(dst, 0, sizeof(float) * (size_t)lo);
-    if (s == 1)
-        memcpy(dst + lo, row + ow0 + lo + off, sizeof(float) * (size_t)(hi - lo));
+    const float *src = row + ow0 * s + off;
+    for (int64_t j = 0; j < lo; j++)
+        dst[j] = 0.0f;
+    if (s == 1 && hi - lo >= SHORT)
+        memcpy(dst + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
     else
         for (int64_t j = lo; j < hi; j++)
-            dst[j] = row[(ow0 + j) * s + off];
-    memset(dst + hi, 0, sizeof(float) * (size_t)(n - hi));
+            dst[j] = src[j * s];
+    for (int64_t j = hi; j < n; j++)
+        dst[j] = 0.0f;
 }
 
 /* Row k (channel ci, tap ky, kx) of the group's im2col matrix, columns [n0, n0+nc). */

@@ -10,8 +10,9 @@
  *         micro-kernel: C tile (+)= A panel * B strip; epilogue on the last K block
  * KC: the B strip (KC x nr floats) takes ~24 KiB of L1d (Zen 4: 32, Zen 5 / Sapphire
  * Rapids: 48 KiB) next to the streaming A panels: 128 deep for 48-wide AVX-512 strips,
- * 384 (the cap) for 16-wide AVX2 ones. MC = 384 rows of A at that depth (<= 576 KiB)
- * stay in a 1-2 MiB L2 next to the B block. A task packs its own B
+ * 384 (the cap) for 16-wide AVX2 ones. MC: as many rows as fit 512 KiB of A at that
+ * depth (1024 rows at 128, 341 at 384), so A stays in a 1-2 MiB L2 next to the B block
+ * and a narrow N (7x7 maps) packs B once per K block, not once per row block. A task packs its own B
  * (no sharing between threads, so no barrier); with several row blocks this repacks B
  * once per block, about 1/MC of the task's FLOPs in copies.
  */
@@ -24,7 +25,7 @@
 #define SGEMM_L1_STRIP_BYTES (24 * 1024)
 #define SGEMM_KC_MIN 128
 #define SGEMM_KC_MAX 384
-#define SGEMM_MC 384
+#define SGEMM_L2_A_BYTES (512 * 1024)
 #define SGEMM_NC 384
 #define SGEMM_ALIGN 64
 
@@ -109,7 +110,8 @@ static void block_sizes(const ert_sgemm_tile *t, int64_t M, int64_t N, int64_t K
 {
     block_k(t, K, bl);
     bl->nc_cap = N < SGEMM_NC ? round_up(N > 0 ? N : 1, t->nr) : SGEMM_NC;
-    bl->mc = (SGEMM_MC / t->mr) * t->mr;
+    int64_t mc = SGEMM_L2_A_BYTES / ((int64_t)sizeof(float) * (bl->kc > 0 ? bl->kc : 1));
+    bl->mc = (mc / t->mr > 0 ? mc / t->mr : 1) * t->mr;
     bl->nc = bl->nc_cap;
     bl->tm = ceil_div(M, bl->mc);
     bl->tn = ceil_div(N, bl->nc);
