@@ -354,7 +354,7 @@ def run_callgrind(args, edgert):
     model = parity.model_path(c, args.models_dir)
     ir, top = callgrind_ir(edgert, model, c[3], inp, cdir)
     try:
-        macs = run_edgert(edgert, model, c[3], inp, 0, 1, 1, args.timeout).get("macs")
+        macs = run_edgert(edgert, model, c[3], inp, 1, 1, 1, args.timeout).get("macs")
     except (RuntimeError, subprocess.TimeoutExpired):
         macs = None
     print(f"callgrind {c[0]} {shp}: {ir} Ir per inference; {top}", flush=True)
