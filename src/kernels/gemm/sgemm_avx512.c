@@ -8,7 +8,8 @@
  * for M = 64). Measured with bench/gemm_bench.c on a shared Zen 5 (noisy): 8x48, 8x32,
  * 14x32, 12x32 and 6x64 all within ~5% of each other on ResNet-50 shapes except the
  * M = 64 ones, where 8-row tiles were ~8% ahead; 10x32 was slowest. Narrow last strips
- * use 1- or 2-column variants (sw = 16, 32), so N = 49 (7x7 maps) computes 64 columns.
+ * use 1- or 2-column variants (sw = 16, 32); 1-4 leftover columns (N = 49, 196) use
+ * column kernels (below) that cost a few FMAs per k instead of a 16-wide vector's 8.
  * SGEMM512_MR / SGEMM512_NV override the tile for such experiments.
  */
 #include <immintrin.h>
@@ -111,8 +112,104 @@ static void ukr_nv4(const sgemm_ukr_args *p)
 }
 #endif
 
+/* ---- narrow remainder: n <= 4 columns of an 8-row tile ----
+ * The 16-wide variant would spend 8 zmm FMAs per k on one useful column (a 49-wide N:
+ * a quarter of the row panel's time). Here the tile is computed by columns instead:
+ * acc[u][j] (ymm: the 8 rows) += A_k * B[k][j], four partial sums over k so even one
+ * column keeps four FMA chains in flight; then a scalar epilogue per element. */
+
+/* One element of the epilogue, the scalar form of store_row's. */
+static inline float epilogue1(const sgemm_ukr_args *p, int r, int j, float x, const float *c)
+{
+    if (p->accumulate)
+        x += *c;
+    if (!p->last)
+        return x;
+    if (p->bias)
+        x += p->bias[r];
+    if (p->res)
+        x += p->res[r * p->ldr + j];
+    if (p->clamp) {
+        x = x < p->lo ? p->lo : x; /* NaN compares false: passes through */
+        x = x > p->hi ? p->hi : x;
+    }
+    if (p->slope && x < 0.0f)
+        x *= p->slope[r * p->slope_step];
+    return x;
+}
+
+static inline __attribute__((always_inline)) void cols_body(const sgemm_ukr_args *p, int n)
+{
+    __m256 acc[4][4];
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; u++)
+#pragma GCC unroll 4
+        for (int j = 0; j < n; j++)
+            acc[u][j] = _mm256_setzero_ps();
+    const float *a = p->a, *b = p->b;
+    int64_t sw = p->sw, k = 0;
+    for (; k + 4 <= p->kc; k += 4, a += 32, b += 4 * sw)
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; u++) {
+            __m256 av = _mm256_loadu_ps(a + u * 8);
+#pragma GCC unroll 4
+            for (int j = 0; j < n; j++)
+                acc[u][j] = _mm256_fmadd_ps(av, _mm256_set1_ps(b[u * sw + j]), acc[u][j]);
+        }
+    for (; k < p->kc; k++, a += 8, b += sw)
+#pragma GCC unroll 4
+        for (int j = 0; j < n; j++)
+            acc[0][j] = _mm256_fmadd_ps(_mm256_loadu_ps(a), _mm256_set1_ps(b[j]), acc[0][j]);
+#pragma GCC unroll 4
+    for (int j = 0; j < n; j++) {
+        float t[8];
+        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(acc[0][j], acc[1][j]),
+                                          _mm256_add_ps(acc[2][j], acc[3][j])));
+        for (int r = 0; r < p->m; r++) {
+            float *c = p->c + r * p->ldc + j;
+            *c = epilogue1(p, r, j, t[r], c);
+        }
+    }
+}
+
+static void ukr_cols1(const sgemm_ukr_args *p)
+{
+    cols_body(p, 1);
+}
+
+static void ukr_cols2(const sgemm_ukr_args *p)
+{
+    cols_body(p, 2);
+}
+
+static void ukr_cols3(const sgemm_ukr_args *p)
+{
+    cols_body(p, 3);
+}
+
+static void ukr_cols4(const sgemm_ukr_args *p)
+{
+    cols_body(p, 4);
+}
+
+/* The column kernels hold the 8 rows in one ymm: only for the 8-row tile. */
+static bool narrow_cols(const sgemm_ukr_args *p)
+{
+    if (SGEMM512_MR != 8 || p->n > 4)
+        return false;
+    switch (p->n) {
+    case 1: ukr_cols1(p); break;
+    case 2: ukr_cols2(p); break;
+    case 3: ukr_cols3(p); break;
+    default: ukr_cols4(p); break;
+    }
+    return true;
+}
+
 static void ukr_avx512(const sgemm_ukr_args *p)
 {
+    if (narrow_cols(p))
+        return;
     switch ((p->sw + VL - 1) / VL) {
     case 1: ukr_nv1(p); break;
 #if SGEMM512_NV > 2
