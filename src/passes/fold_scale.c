@@ -49,8 +49,15 @@ static ert_status fold_one(ert_edit *e, int ni, int pi, ert_pass_notes *notes, e
     double *v = m >= 0 ? malloc(sizeof(double) * (size_t)(m ? m : 1)) : NULL;
     if (m >= 0 && !v)
         return ert_errf(err, ERT_ERR_NO_MEMORY, "out of memory");
-    if (m >= 0 && ert_edit_sole_consumer(e, y) != ni)
+    if (m >= 0 && ert_edit_sole_consumer(e, y) != ni) {
+        /* a scalar Add/Mul beside other readers is an activation's arithmetic
+         * (x * relu6(x + 3), x * 0.5 * ...), fuse_conv's business, not a candidate here */
+        if (ert_tensor_numel(c) == 1) {
+            free(v);
+            return ERT_OK;
+        }
         why = "the producer's output has other consumers";
+    }
     else if (m >= 0 && !channel_values(c, &e->g->values[y].t, m, v))
         why = "the constant is not per-channel (or scalar) of the output's dtype";
     if (why) {

@@ -12,8 +12,8 @@
 
 #define KIND "MatMul+Add"
 
-/* Why C (value cv) cannot be Gemm's C for output [m, n] (NULL: it can). */
-static const char *bias_refusal(const ert_edit *e, int cv, int y, int out)
+/* Why C (value cv) cannot be Gemm's C for the MatMul result y (NULL: it can). */
+static const char *bias_refusal(const ert_edit *e, int cv, int y)
 {
     const ert_tensor *c = pu_const(e, cv), *yt = &e->g->values[y].t;
     if (!c)
@@ -27,8 +27,8 @@ static const char *bias_refusal(const ert_edit *e, int cv, int y, int out)
         if (d != 1 && d != yd)
             return "the bias does not broadcast to the MatMul result";
     }
-    if (!pu_same_shape(e, y, out))
-        return "the Add broadcasts the result to a larger shape";
+    /* every bias dim is 1 or equals the result's (known) dim, and the bias has no more
+     * dims than the result, so the Add's output has exactly the MatMul's shape */
     return NULL;
 }
 
@@ -45,11 +45,11 @@ static const char *refusal(const ert_edit *e, int mi, int ai)
     if (!b || b->rank != 2 || b->dtype != a->dtype)
         return "B is not a 2-D constant of A's dtype";
     const ert_tensor *yt = &e->g->values[y].t;
-    if (yt->rank != 2 || yt->dims[1] < 0 || yt->dims[0] == ERT_DIM_UNKNOWN)
-        return "the result's shape is unknown";
+    if (yt->rank != 2 || yt->dims[1] < 0)
+        return "the result's column count is unknown";
     if (ert_edit_sole_consumer(e, y) != ai)
         return "the MatMul output has other consumers";
-    return bias_refusal(e, pu_other_input(e, ai, y), y, e->g->nodes[ai].outputs[0]);
+    return bias_refusal(e, pu_other_input(e, ai, y), y);
 }
 
 static ert_status fuse_one(ert_edit *e, int mi, int ai, ert_pass_notes *notes, ert_err *err)

@@ -350,6 +350,13 @@ def matmul_models(out):
         [node("MatMul", ["a", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])], [vi("a", ["N", 8])],
         [vi("y", ["N", 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
         ["MatMul=0", "Gemm=1"])
+    # rows unknown (a Reshape to [-1, 8] of a dynamic input): still a Gemm
+    opt(out, "matmul_add_unknown_rows.onnx",
+        [node("Reshape", ["a3", "shp"], ["a2"]), node("MatMul", ["a2", "mw"], ["m"]),
+         node("Add", ["m", "mb"], ["y"])], [vi("a3", ["N", 2, 8])], [vi("y", [None, 5])],
+        [const("mw", rnd(8, 5)), const("mb", rnd(5)),
+         numpy_helper.from_array(np.array([-1, 8], dtype=np.int64), "shp")],
+        ["MatMul=0", "Gemm=1"])
 
 
 def transpose_models(out):
