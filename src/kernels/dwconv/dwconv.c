@@ -30,6 +30,7 @@ typedef struct dw_plan {
     size_t plane_floats;           /* per-thread workspace slice (floats, 16-multiple) */
     int threads;                   /* slices planned for */
     dw_row_fn row;                 /* row kernel of this level and geometry */
+    dw_row_fn row2;                /* two-row kernel (NULL: none for this geometry) */
     act_fn act_run;                /* the level's activation (NULL: none) */
     ert_act_params act;            /* activation; slope re-read from S each run */
 } dw_plan;
@@ -197,7 +198,15 @@ static void channel_task(void *arg, int64_t t, int tid)
     float bias = c->b ? c->b[ch] : 0.0f;
     float *yc = c->y + t * ohw;
     const float *zc = c->z ? c->z + t * ohw : NULL;
-    for (int64_t oy = 0; oy < pl->oh; oy++) {
+    int64_t oy = 0;
+    for (; pl->row2 && oy + 2 <= pl->oh; oy += 2) {
+        float *yr = yc + oy * pl->ow;
+        pl->row2(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
+                 yr);
+        if (pl->act_run)
+            pl->act_run(&c->act, yr, 2 * pl->ow, ch);
+    }
+    for (; oy < pl->oh; oy++) {
         float *yr = yc + oy * pl->ow;
         pl->row(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
                 yr);
@@ -237,22 +246,24 @@ static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports
                                      plan_ref, run};
 #if defined(__x86_64__) || defined(_M_X64)
 /* A vector level without a row for this stride (> 2) runs the portable row. */
-static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t))
+static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t),
+                          dw_row_fn (*sel2)(int64_t, int64_t, int64_t, int64_t, int64_t))
 {
     dw_plan *pl = k->params;
     dw_row_fn f = sel(pl->ra.kh, pl->ra.kw, pl->ra.sw);
     pl->row = f ? f : ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
+    pl->row2 = sel2(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
     return ERT_OK;
 }
 static ert_status plan_avx2(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, NULL, ert_act_f32_avx2);
-    return st ? st : fix_row(k, ert_dw_row_select_avx2);
+    return st ? st : fix_row(k, ert_dw_row_select_avx2, ert_dw_row2_select_avx2);
 }
 static ert_status plan_avx512(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, NULL, ert_act_f32_avx512);
-    return st ? st : fix_row(k, ert_dw_row_select_avx512);
+    return st ? st : fix_row(k, ert_dw_row_select_avx512, ert_dw_row2_select_avx512);
 }
 static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, supports, NULL, NULL,
                                   plan_avx2, run};

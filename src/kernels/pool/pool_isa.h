@@ -34,6 +34,6 @@ float ert_pool_max_avx512(const float *x, int64_t n);
 float ert_pool_sum_avx512(const float *x, int64_t n);
 
 /* Floats a vector kernel may read past the last output's last tap, per row. */
-#define POOL_ROW_OVERREAD 64
+#define POOL_ROW_OVERREAD 16
 
 #endif /* ERT_POOL_ISA_H */
