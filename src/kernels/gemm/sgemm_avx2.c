@@ -72,12 +72,12 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
         for (int v = 0; v < nv; v++)
             acc[r][v] = _mm256_setzero_ps();
     const float *a = p->a, *b = p->b;
-    int64_t sw = p->sw;
+    int64_t sw = p->ldb;
     for (int64_t k = 0; k < p->kc; k++) {
         __m256 bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            bv[v] = _mm256_load_ps(b + v * VL);
+            bv[v] = _mm256_loadu_ps(b + v * VL);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
             __m256 ar = _mm256_broadcast_ss(a + r);

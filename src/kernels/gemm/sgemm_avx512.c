@@ -64,12 +64,12 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
         for (int v = 0; v < nv; v++)
             acc[r][v] = _mm512_setzero_ps();
     const float *a = p->a, *b = p->b;
-    int64_t sw = p->sw;
+    int64_t sw = p->ldb;
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            bv[v] = _mm512_load_ps(b + v * VL);
+            bv[v] = _mm512_loadu_ps(b + v * VL);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
             __m512 ar = _mm512_set1_ps(a[r]);
@@ -147,7 +147,7 @@ static inline __attribute__((always_inline)) void cols_body(const sgemm_ukr_args
         for (int j = 0; j < n; j++)
             acc[u][j] = _mm256_setzero_ps();
     const float *a = p->a, *b = p->b;
-    int64_t sw = p->sw, k = 0;
+    int64_t sw = p->ldb, k = 0;
     for (; k + 4 <= p->kc; k += 4, a += 32, b += 4 * sw)
 #pragma GCC unroll 4
         for (int u = 0; u < 4; u++) {

@@ -43,7 +43,7 @@ UKR_VECTORIZE static void ukr_generic(const sgemm_ukr_args *p)
             for (int j = 0; j < NR; j++)
                 acc[r][j] += a[r] * b[j];
         a += MR;
-        b += p->sw;
+        b += p->ldb;
     }
     for (int r = 0; r < p->m; r++) {
         float *c = p->c + r * p->ldc;

@@ -3,9 +3,9 @@
  * micro-kernels (sgemm_ref.c, sgemm_avx2.c, sgemm_avx512.c). Internal to gemm/.
  *
  * A micro-kernel computes one mr x sw tile: acc = A_panel(mr x kc) * B_strip(kc x sw)
- * from packed operands (A: kc groups of mr floats; B: kc rows of sw floats, sw a
- * multiple of the tile's vec, zero-padded), then writes the first m rows and n columns
- * of C. Between K blocks C holds partial sums (accumulate); on the last K block the
+ * (A: packed, kc groups of mr floats; B: kc rows of sw floats at stride ldb, either a
+ * packed strip, zero-padded to sw, a multiple of the tile's vec, or full-width rows of
+ * a plain B read in place), then writes the first m rows and n columns of C. Between K blocks C holds partial sums (accumulate); on the last K block the
  * fused epilogue runs on the registers before the single store.
  */
 #ifndef ERT_SGEMM_UKR_H
@@ -20,7 +20,8 @@ typedef struct sgemm_ukr_args {
     int64_t kc;          /* depth of this K block (>= 0) */
     const float *a;      /* packed A panel of this K block */
     const float *b;      /* packed B strip of this K block */
-    int64_t sw;          /* strip width: row stride of b, multiple of vec, <= nr */
+    int64_t sw;          /* strip width: multiple of vec, <= nr (selects the variant) */
+    int64_t ldb;         /* row stride of b: sw when packed, B's ld when read in place */
     float *c;            /* C tile's first element */
     int64_t ldc;
     int m, n;            /* rows (<= mr) and columns (<= sw) stored */
