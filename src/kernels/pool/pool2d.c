@@ -6,7 +6,8 @@
  * dilations default 1; pads default 0; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID with
  * ert_same_pads; ceil_mode drops a last window that would start in the end padding).
  * Per (image, channel) task the plane is copied into the thread's workspace slice with
- * its padding made explicit (-inf for max, 0 for average), as dwconv.c does, so the rows
+ * its padding made explicit (-inf for max, 0 for average; the border once per run and
+ * thread, the image per plane), as dwconv.c does, so the rows
  * have no bounds tests. Average divides by the window count, which is separable: rows
  * and columns each count their taps inside the image (or, with count_include_pad,
  * inside the padded extent [-pad_begin, in + pad_end), which excludes ceil_mode's
@@ -41,6 +42,11 @@ typedef struct gpool_plan {
 } gpool_plan;
 
 _Static_assert(sizeof(pool_plan) <= ERT_STEP_PARAMS_BYTES, "pool_plan exceeds the block");
+
+/* Workspace: POOL_WS_HEADER floats' room for the per-thread "fresh" flags (keeps the
+ * slices 64-byte aligned), then per thread a padded plane and the column reciprocals
+ * (computed with the border: they depend on the geometry only). */
+#define POOL_WS_HEADER 256
 
 /* ---- portable rows and reductions ---- */
 
@@ -218,7 +224,8 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, pool_row_fn (*sel)(boo
     pl->row = sel ? sel(pl->avg, pl->ra.sw) : NULL;
     if (!pl->row)
         pl->row = ert_pool_row_select_ref(pl->avg, pl->ra.sw);
-    *ws_bytes = (pl->plane_floats + pl->rx_floats) * sizeof(float) * (size_t)pl->threads;
+    *ws_bytes = (POOL_WS_HEADER + (pl->plane_floats + pl->rx_floats) * (size_t)pl->threads) *
+                sizeof(float);
     return ERT_OK;
 }
 
@@ -228,26 +235,35 @@ typedef struct pool_task {
     const pool_plan *pl;
     const float *x;
     float *y, *ws;
+    int32_t *fresh; /* per thread: its slice still needs its border */
 } pool_task;
 
-static void pad_plane(const pool_plan *pl, const float *xc, float *p, float fill)
+static inline void copy_floats(float *restrict d, const float *restrict src, int64_t n)
+{
+    if (n >= 32) {
+        memcpy(d, src, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        d[i] = src[i];
+}
+
+/* The padded plane (fill outside the image). The border is the same for every plane of
+ * a run: a slice is filled once per run (*fresh), then only the image part is copied. */
+static void pad_plane(const pool_plan *pl, const float *xc, float *p, float fill,
+                      int32_t *fresh)
 {
     int64_t ps = pl->ra.ps;
     int64_t j0 = pl->pw > 0 ? pl->pw : 0, i0 = pl->pw < 0 ? -pl->pw : 0;
     int64_t len = pl->w - i0 < ps - j0 ? pl->w - i0 : ps - j0;
-    for (int64_t r = 0; r < pl->hp; r++) {
-        float *pr = p + r * ps;
-        int64_t iy = r - pl->ph, j = 0;
-        bool data = iy >= 0 && iy < pl->h && len > 0;
-        if (data) {
-            for (; j < j0; j++)
-                pr[j] = fill;
-            memcpy(pr + j0, xc + iy * pl->w + i0, sizeof(float) * (size_t)len);
-            j = j0 + len;
-        }
-        for (; j < ps; j++)
-            pr[j] = fill;
+    if (*fresh) {
+        for (size_t i = 0; i < pl->plane_floats; i++)
+            p[i] = fill;
+        *fresh = 0;
     }
+    int64_t r0 = pl->ph > 0 ? pl->ph : 0, r1 = pl->h + pl->ph < pl->hp ? pl->h + pl->ph : pl->hp;
+    for (int64_t r = r0; r < r1 && len > 0; r++)
+        copy_floats(p + r * ps + j0, xc + (r - pl->ph) * pl->w + i0, len);
 }
 
 /* 1 / count of a window along one axis; a window with no counted tap gives 0 (its sum
@@ -266,10 +282,11 @@ static void plane_task(void *arg, int64_t t, int tid)
 {
     const pool_task *c = arg;
     const pool_plan *pl = c->pl;
-    float *p = c->ws + (size_t)tid * (pl->plane_floats + pl->rx_floats);
+    float *p = c->ws + POOL_WS_HEADER + (size_t)tid * (pl->plane_floats + pl->rx_floats);
     float *rx = p + pl->plane_floats;
-    pad_plane(pl, c->x + t * pl->h * pl->w, p, pl->avg ? 0.0f : -INFINITY);
-    if (pl->avg)
+    bool fresh = c->fresh[tid] != 0;
+    pad_plane(pl, c->x + t * pl->h * pl->w, p, pl->avg ? 0.0f : -INFINITY, c->fresh + tid);
+    if (pl->avg && fresh)
         for (int64_t ox = 0; ox < (int64_t)pl->rx_floats; ox++)
             rx[ox] = ox < pl->ow ? recip_count(pl, ox, 1) : 0.0f;
     float *yc = c->y + t * pl->oh * pl->ow;
@@ -284,11 +301,15 @@ static ert_status run(ert_kctx *k)
     const pool_plan *pl = k->params;
     if (pl->planes * pl->oh * pl->ow == 0)
         return ERT_OK;
-    size_t need = (pl->plane_floats + pl->rx_floats) * sizeof(float) * (size_t)pl->threads;
-    if (k->ws_bytes < need || ert_threadpool_size(k->pool) > pl->threads)
+    size_t need = (POOL_WS_HEADER + (pl->plane_floats + pl->rx_floats) * (size_t)pl->threads) *
+                  sizeof(float);
+    if (k->ws_bytes < need || ert_threadpool_size(k->pool) > pl->threads ||
+        pl->threads > POOL_WS_HEADER)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
                            k->ws_bytes, need);
-    pool_task c = {pl, k->in[0]->data, k->out[0]->data, k->ws};
+    pool_task c = {pl, k->in[0]->data, k->out[0]->data, (float *)k->ws, (int32_t *)k->ws};
+    for (int i = 0; i < pl->threads; i++)
+        c.fresh[i] = 1;
     ert_parallel_for(k->pool, pl->planes, plane_task, &c);
     return ERT_OK;
 }
