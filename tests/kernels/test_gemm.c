@@ -26,7 +26,7 @@ static int g_fail, g_cases;
 typedef struct gcase {
     int64_t M, N, K;
     bool a_trans;     /* A given column-major (a_rs = 1, a_cs = M) */
-    int64_t ldc_pad;  /* C and R leading dims = N + pad */
+    int64_t ldc_pad;  /* B, C and R leading dims = N + pad */
     bool gen_b;       /* B through the row callback */
     ert_act act;
     bool bias, res;
@@ -78,15 +78,15 @@ static void fill(float *p, int64_t n, unsigned seed)
 static void reference(const gcase *t, bufs *b, const float *A, int64_t a_rs, int64_t a_cs,
                       const float *B, float *ref, float *mag)
 {
-    int64_t M = t->M, N = t->N, K = t->K;
+    int64_t M = t->M, K = t->K, N = t->N + t->ldc_pad; /* all of B's columns: same result */
     float *aa = guard_alloc(&b->aa, (size_t)(M * K + 1));
     float *ba = guard_alloc(&b->ba, (size_t)(K * N + 1));
     for (int64_t i = 0; i < M * K; i++)
         aa[i] = fabsf(A[i]);
     for (int64_t i = 0; i < K * N; i++)
         ba[i] = fabsf(B[i]);
-    if (ert_sgemm_ref(M, N, K, 1.0f, A, a_rs, a_cs, B, N, 1, ref, N, false) ||
-        ert_sgemm_ref(M, N, K, 1.0f, aa, a_rs, a_cs, ba, N, 1, mag, N, false)) {
+    if (ert_sgemm_ref(M, t->N, K, 1.0f, A, a_rs, a_cs, B, N, 1, ref, t->N, false) ||
+        ert_sgemm_ref(M, t->N, K, 1.0f, aa, a_rs, a_cs, ba, N, 1, mag, t->N, false)) {
         fprintf(stderr, "ert_sgemm_ref: out of memory\n");
         exit(1);
     }
@@ -149,7 +149,7 @@ static void run_case(ert_isa isa, const gcase *t, ert_threadpool *pool, int ws_t
     memset(&b, 0, sizeof b);
     unsigned seed = (unsigned)(M * 131 + N * 17 + K * 7 + isa);
     float *A = guard_alloc(&b.a, (size_t)(M * K));
-    float *B = guard_alloc(&b.b, (size_t)(K * N));
+    float *B = guard_alloc(&b.b, (size_t)(K * ldc));
     float *C = guard_alloc(&b.c, (size_t)(M * ldc));
     float *R = t->res ? guard_alloc(&b.r, (size_t)(M * ldc)) : NULL;
     float *bias = t->bias ? guard_alloc(&b.bias, (size_t)M) : NULL;
@@ -157,7 +157,7 @@ static void run_case(ert_isa isa, const gcase *t, ert_threadpool *pool, int ws_t
     float *ref = guard_alloc(&b.ref, (size_t)(M * N + 1));
     float *mag = guard_alloc(&b.abs_ref, (size_t)(M * N + 1));
     fill(A, M * K, seed);
-    fill(B, K * N, seed + 1);
+    fill(B, K * ldc, seed + 1);
     fill(slope, M, seed + 2);
     if (R)
         fill(R, M * ldc, seed + 3);
@@ -179,11 +179,11 @@ static void run_case(ert_isa isa, const gcase *t, ert_threadpool *pool, int ws_t
         bt = guard_alloc(&b.bt, (size_t)(K * N));
         for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < N; j++)
-                bt[j * K + k] = B[k * N + j];
+                bt[j * K + k] = B[k * ldc + j];
         cb.bt = bt;
     }
     ert_sgemm_b bs = t->gen_b ? (ert_sgemm_b){.row = colmajor_row, .ctx = &cb}
-                              : (ert_sgemm_b){.data = B, .ld = N};
+                              : (ert_sgemm_b){.data = B, .ld = ldc};
     ert_sgemm_epilogue ep = {.bias = bias, .residual = R, .ldr = ldc};
     set_act(t, &ep, slope);
     ert_sgemm_packed(isa, M, N, K, pa, &bs, C, ldc, &ep, ws, wsb, pool);
