@@ -5,7 +5,8 @@
  * dilations, explicit asymmetric pads, auto_pad SAME_UPPER/SAME_LOWER/VALID, odd sizes
  * (1, 5, 17, 33 and one wide row), channel counts 2..19, batch 2, with and without bias;
  * FusedConv with each activation, the residual Z and per-channel / shared PRelu slopes.
- * A channel multiplier > 1 and group 1 are declined.
+ * 1-D depthwise convs over the same ranges. A channel multiplier > 1 and group 1 are
+ * declined.
  * Tolerance: 2e-5 absolute + 1e-5 relative: float accumulation of <= 49 products of
  * values in [-1, 1] against conv.c's double accumulation (plus act.c's error).
  */
@@ -169,6 +170,32 @@ static void fused(void)
     run_case(&t);
 }
 
+/* 1-D depthwise (NCW): kernel 1..7, strides 1..3, dilation 1..2, pads. */
+static void one_d(void)
+{
+    for (int64_t k = 1; k <= 7; k += 2)
+        for (int64_t s = 1; s <= 3; s++)
+            for (int64_t d = 1; d <= 2; d++) {
+                th_case c;
+                th_init(&c, "", "Conv", 11);
+                snprintf(c.desc, sizeof c.desc, "Conv1d C5 W61 k%lld s%lld d%lld", (long long)k,
+                         (long long)s, (long long)d);
+                int64_t ks[1] = {k}, st[1] = {s}, dl[1] = {d}, pads[2] = {k / 2, k - 1};
+                th_attr_int(&c, "group", 5);
+                th_attr_ints(&c, "kernel_shape", ks, 1);
+                th_attr_ints(&c, "strides", st, 1);
+                th_attr_ints(&c, "dilations", dl, 1);
+                th_attr_ints(&c, "pads", pads, 2);
+                int64_t xd[3] = {2, 5, 61}, wd[3] = {5, 1, k}, bd[1] = {5};
+                th_input(&c, 3, xd, NULL, false, -1, 1);
+                th_input(&c, 3, wd, NULL, true, -1, 1);
+                th_input(&c, 1, bd, NULL, true, -1, 1);
+                if (th_reference(&c) == 0)
+                    g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, true, false);
+                th_free(&c);
+            }
+}
+
 static void declined(void)
 {
     const ert_kernel *ks[4];
@@ -199,6 +226,7 @@ int main(void)
     shapes();
     variants();
     fused();
+    one_d();
     declined();
     ert_threadpool_free(g_pool);
     printf("test_dwconv: %d kernel runs, %d failures\n", g_ran, g_fail);

@@ -84,10 +84,10 @@ static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo)
         if (ert_fused_conv_act(&k, &act))
             return false;
     }
-    return geo->nsp == 2;
+    return geo->nsp == 1 || geo->nsp == 2;
 }
 
-/* Float32 2-D conv with W [C, 1, KH, KW] and group == C == X's channels. */
+/* Float32 1-D or 2-D conv with W [C, 1, (KH,) KW] and group == C == X's channels. */
 static bool supports(const ert_node *n, const ert_graph *g)
 {
     if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
@@ -99,7 +99,8 @@ static bool supports(const ert_node *n, const ert_graph *g)
         if (!is_f32(g, n->inputs[i]))
             return false;
     const ert_tensor *x = &g->values[n->inputs[0]].t, *w = &g->values[n->inputs[1]].t;
-    if (w->rank != 4 || !ert_tensor_shape_known(w) || w->dims[1] != 1 || x->rank != 4)
+    if ((w->rank != 3 && w->rank != 4) || !ert_tensor_shape_known(w) || w->dims[1] != 1 ||
+        x->rank != w->rank)
         return false;
     conv_geom geo;
     if (!load_geom(n, g, &geo))
@@ -133,15 +134,18 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, dw_row_fn row, act_fn 
     const ert_tensor *x = k->in[0];
     pl->nb = x->dims[0];
     pl->c = x->dims[1];
-    pl->h = geo.in[0];
-    pl->w = geo.in[1];
-    pl->oh = geo.out[0];
-    pl->ow = geo.out[1];
-    pl->sh = geo.s[0];
-    pl->ph = geo.pb[0];
-    pl->pw = geo.pb[1];
-    pl->ra = (dw_row_args){.kh = geo.k[0], .kw = geo.k[1], .sw = geo.s[1], .dh = geo.d[0],
-                           .dw = geo.d[1], .ow = pl->ow};
+    /* a 1-D conv is a 2-D one with one row (H = OH = KH = 1) */
+    bool one_d = geo.nsp == 1;
+    int a = one_d ? 0 : 1; /* the width axis */
+    pl->h = one_d ? 1 : geo.in[0];
+    pl->w = geo.in[a];
+    pl->oh = one_d ? 1 : geo.out[0];
+    pl->ow = geo.out[a];
+    pl->sh = one_d ? 1 : geo.s[0];
+    pl->ph = one_d ? 0 : geo.pb[0];
+    pl->pw = geo.pb[a];
+    pl->ra = (dw_row_args){.kh = one_d ? 1 : geo.k[0], .kw = geo.k[a], .sw = geo.s[a],
+                           .dh = one_d ? 1 : geo.d[0], .dw = geo.d[a], .ow = pl->ow};
     if (geo.group != pl->c || k->in[1]->dims[0] != pl->c)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "not depthwise at run time");
     pl->hp = pl->oh > 0 ? (pl->oh - 1) * pl->sh + (pl->ra.kh - 1) * pl->ra.dh + 1 : 0;
@@ -256,8 +260,11 @@ static ert_status run(ert_kctx *k)
 
 static ert_status plan_ref(ert_kctx *k, size_t *ws)
 {
-    const ert_tensor *w = k->in[1];
-    return plan_isa(k, ws, ert_dw_row_select_ref(w->dims[2], w->dims[3], 0), ert_act_f32_ref);
+    ert_status st = plan_isa(k, ws, NULL, ert_act_f32_ref);
+    dw_plan *pl = k->params;
+    if (st == ERT_OK)
+        pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
+    return st;
 }
 static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
                                      plan_ref, run};
