@@ -201,17 +201,19 @@ def _conv_like(r, c, transpose):
     if transpose:
         if maybe(r, 0.4):
             attrs["output_padding"] = [int(r.randint(0, max(s[i], d[i]))) for i in range(nd)]
-        if mode.startswith("SAME"):
+        with_os = maybe(r, 0.3)
+        if mode.startswith("SAME") and not with_os:
             # ORT deviation: ConvTranspose auto_pad SAME_* clamps a negative total padding
             # (stride > dilated kernel + output_padding) to 0, giving s*(in-1)+op+kernel
             # outputs instead of the spec's in*stride. Exactly those axes get
-            # stride = dilated kernel + output_padding (still > output_padding).
+            # stride = dilated kernel + output_padding (still > output_padding). (With
+            # output_shape, drawn <= the full size below, the total is >= 0.)
             op_ = attrs.get("output_padding", [0] * nd)
             for i in range(nd):
                 if s[i] > eff[i] + op_[i]:
                     s[i] = eff[i] + op_[i]
             attrs["strides"] = s
-        if maybe(r, 0.3):
+        if with_os:
             op_ = attrs.get("output_padding", [0] * nd)
             full = [s[i] * (sp[i] - 1) + op_[i] + eff[i] for i in range(nd)]
             attrs["output_shape"] = [int(max(1, full[i] - r.randint(0, 3))) for i in range(nd)]
@@ -1232,6 +1234,27 @@ def spec_conv_same_neg(c, r, mode, sp, k, s, d):
     c.expect[y] = np_conv(x, w, b, s, d, pb, out)
 
 
+def spec_int_conv_same_neg(c, r, op, mode, sp, k, s):
+    """ConvInteger / QLinearConv (zero points 0, scales 1: the output is the integer
+    convolution itself) under the same SAME rule as Conv."""
+    nd = len(sp)
+    x = r.randint(0, 4, size=(1, 2) + tuple(sp)).astype(np.uint8)
+    w = r.randint(0, 4, size=(3, 2) + tuple(k)).astype(np.uint8)
+    out, pb, _ = _same_geom(sp, k, s, mode)
+    ref = np.rint(np_conv(x.astype(np.float64), w.astype(np.float64), None, s, [1] * nd, pb, out))
+    if op == "ConvInteger":
+        ins = [c.inp(x), c.inp(w, True)]
+        dt = np.int32
+    else:
+        one, zu = np.array(1.0, F32), np.array(0, np.uint8)
+        ins = [c.inp(x), c.inp(one, True), c.inp(zu, True), c.inp(w, True), c.inp(one, True),
+               c.inp(zu, True), c.inp(one, True), c.inp(zu, True)]
+        dt = np.uint8
+    y, = c.node(op, ins, auto_pad=mode, strides=s)
+    c.out(y, dt)
+    c.expect[y] = ref.astype(dt)
+
+
 def spec_convt_same_neg(c, r, mode, sp, k, s, opad):
     """ConvTranspose SAME with stride > kernel + output_padding: output in*stride, the
     negative total padding (floor split) shifts the full result right."""
@@ -1308,6 +1331,8 @@ def spec_cases():
                 (13, lambda c, r, m=mode: spec_conv_same_neg(c, r, m, [7, 9], [2, 1], [4, 5], [1, 1])),
                 (13, lambda c, r, m=mode: spec_conv_same_neg(c, r, m, [10, 11], [2, 2], [5, 6], [1, 2])),
                 (13, lambda c, r, m=mode: spec_conv_same_neg(c, r, m, [5, 6, 7], [1, 2, 1], [3, 4, 5], [1, 1, 1])),
+                (13, lambda c, r, m=mode: spec_int_conv_same_neg(c, r, "ConvInteger", m, [8, 7], [1, 2], [4, 3])),
+                (13, lambda c, r, m=mode: spec_int_conv_same_neg(c, r, "QLinearConv", m, [8, 7], [1, 2], [4, 3])),
                 (13, lambda c, r, m=mode: spec_convt_same_neg(c, r, m, [3], [1], [4], [0])),
                 (13, lambda c, r, m=mode: spec_convt_same_neg(c, r, m, [3, 2], [2, 1], [5, 3], [1, 0])),
                 (13, lambda c, r, m=mode: spec_pool_same_neg(c, r, "MaxPool", m, [8, 9], [1, 2], [4, 5])),
