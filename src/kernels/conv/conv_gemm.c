@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kernels/conv/conv_gemm.h"
+#include "kernels/conv/im2col_isa.h"
 #include "kernels/gemm/gemm.h"
 #include "ops/conv_geom.h"
 #include "ops/fused.h"
@@ -214,8 +215,22 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 /* The im2col source of one image and group. */
 typedef struct im2col_src {
     const conv_plan *pl;
-    const float *x; /* the group's first input channel of this image */
+    const float *x;         /* the group's first input channel of this image */
+    ert_gather2_fn gather2; /* vector stride-2 gather for the kernel's ISA, or NULL */
 } im2col_src;
+
+/* The stride-2 gather of level isa (NULL: the scalar loop). */
+static ert_gather2_fn gather2_of(ert_isa isa)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == ERT_ISA_AVX512)
+        return ert_gather2_avx512;
+    if (isa == ERT_ISA_AVX2)
+        return ert_gather2_avx2;
+#endif
+    (void)isa;
+    return NULL;
+}
 
 /* ceil(a / b) for b > 0 and any sign of a. */
 static int64_t ceil_div_s(int64_t a, int64_t b)
@@ -232,7 +247,7 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
  * [0, w), zero elsewhere (the padding). Short runs (7x7 maps) use plain loops: a libc
  * call per 7 floats cost more than the copy. */
 static void tap_segment(float *restrict dst, const float *restrict row, int64_t ow0, int64_t n,
-                        int64_t s, int64_t off, int64_t w)
+                        int64_t s, int64_t off, int64_t w, ert_gather2_fn gather2)
 {
     enum { SHORT = 24 };
     int64_t lo = clamp64(ceil_div_s(-off, s) - ow0, 0, n);
@@ -242,6 +257,8 @@ static void tap_segment(float *restrict dst, const float *restrict row, int64_t 
         dst[j] = 0.0f;
     if (s == 1 && hi - lo >= SHORT)
         memcpy(dst + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
+    else if (s == 2 && gather2)
+        gather2(dst + lo, src + 2 * lo, hi - lo);
     else
         for (int64_t j = lo; j < hi; j++)
             dst[j] = src[j * s];
@@ -263,7 +280,7 @@ static const float *im2col_row(const void *ctx, int64_t k, int64_t n0, int64_t n
         if (ih < 0 || ih >= pl->h)
             memset(buf + done, 0, sizeof(float) * (size_t)len);
         else
-            tap_segment(buf + done, xc + ih * pl->w, ow, len, pl->sw, off, pl->w);
+            tap_segment(buf + done, xc + ih * pl->w, ow, len, pl->sw, off, pl->w, src->gather2);
         done += len;
     }
     return buf;
@@ -289,7 +306,7 @@ static ert_status run(ert_kctx *k)
         for (int64_t gi = 0; gi < pl->group; gi++) {
             const float *xg = x + (n * pl->c + gi * pl->cg) * hw;
             int64_t yoff = (n * pl->m + gi * pl->mg) * ohw;
-            im2col_src src = {pl, xg};
+            im2col_src src = {pl, xg, gather2_of(p->isa)};
             ert_sgemm_b bs = pl->pointwise ? (ert_sgemm_b){.data = xg, .ld = hw}
                                            : (ert_sgemm_b){.row = im2col_row, .ctx = &src};
             ep.bias = bias ? bias + gi * pl->mg : NULL;
