@@ -44,13 +44,56 @@ _Static_assert(sizeof(dw_plan) <= ERT_STEP_PARAMS_BYTES, "dw_plan exceeds the bl
 
 /* ---- portable row kernels ---- */
 
-#define VF float
-#define W 1
-#define V_SET1(c) ((float)(c))
-#define V_LOAD(p) (*(p))
-#define V_STORE(p, v) (*(p) = (v))
-#define V_ADD(a, b) ((a) + (b))
-#define V_FMA(a, b, c) ((a) * (b) + (c))
+/* The portable rows run dw_body.inc on a 4-float struct: plain C whose lane loops the
+ * compiler's SLP vectoriser turns into SSE/NEON operations at the baseline ISA (the
+ * one-float version stayed scalar and lost to conv.c's im2col reference at stride 1). */
+typedef struct f4 {
+    float v[4];
+} f4;
+
+static inline f4 f4_set1(float c)
+{
+    f4 r = {{c, c, c, c}};
+    return r;
+}
+static inline f4 f4_load(const float *p)
+{
+    f4 r;
+    memcpy(r.v, p, sizeof r.v);
+    return r;
+}
+static inline void f4_store(float *p, f4 a)
+{
+    memcpy(p, a.v, sizeof a.v);
+}
+static inline f4 f4_add(f4 a, f4 b)
+{
+    for (int i = 0; i < 4; i++)
+        a.v[i] += b.v[i];
+    return a;
+}
+static inline f4 f4_fma(f4 a, f4 b, f4 c)
+{
+    for (int i = 0; i < 4; i++)
+        c.v[i] += a.v[i] * b.v[i];
+    return c;
+}
+/* p[0], p[s], p[2s], p[3s] */
+static inline f4 f4_load_s(const float *p, int64_t s)
+{
+    f4 r = {{p[0], p[s], p[2 * s], p[3 * s]}};
+    return r;
+}
+
+#define VF f4
+#define W 4
+#define V_SET1(c) f4_set1(c)
+#define V_LOAD(p) f4_load(p)
+#define V_STORE(p, v) f4_store(p, v)
+#define V_ADD(a, b) f4_add(a, b)
+#define V_FMA(a, b, c) f4_fma(a, b, c)
+#define V_LOAD_S2(p) f4_load_s(p, 2)
+#define V_LOAD_S(p, s) f4_load_s(p, s)
 #define DW_SFX ref
 #include "kernels/dwconv/dw_body.inc"
 #undef VF
@@ -264,6 +307,8 @@ static ert_status plan_ref(ert_kctx *k, size_t *ws)
     dw_plan *pl = k->params;
     if (st == ERT_OK)
         pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
+    if (st == ERT_OK)
+        pl->row2 = ert_dw_row2_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
     return st;
 }
 static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports, NULL, NULL,

@@ -26,6 +26,7 @@ dw_row_fn ert_dw_row_select_avx2(int64_t kh, int64_t kw, int64_t sw);
 dw_row_fn ert_dw_row_select_avx512(int64_t kh, int64_t kw, int64_t sw);
 
 /* Two rows at once (see dw_body.inc); NULL where it does not apply. */
+dw_row_fn ert_dw_row2_select_ref(int64_t kh, int64_t kw, int64_t sw, int64_t sh, int64_t dh);
 dw_row_fn ert_dw_row2_select_avx2(int64_t kh, int64_t kw, int64_t sw, int64_t sh, int64_t dh);
 dw_row_fn ert_dw_row2_select_avx512(int64_t kh, int64_t kw, int64_t sw, int64_t sh,
                                     int64_t dh);
