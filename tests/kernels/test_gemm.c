@@ -31,6 +31,7 @@ typedef struct gcase {
     ert_act act;
     bool bias, res;
     int prelu_n;      /* PRelu: 1 shared slope or M */
+    bool res_in_c;    /* the residual is C itself (in-place add) */
 } gcase;
 
 /* B stored column-major (B[k][n] at bt[n * K + k]) read through the row callback. */
@@ -65,7 +66,7 @@ static double act_ref(const ert_act_params *a, double x, int64_t row)
 }
 
 typedef struct bufs {
-    guard_buf a, b, bt, c, r, bias, slope, pa, ws, ref, abs_ref, aa, ba;
+    guard_buf a, b, bt, c, r, rc, bias, slope, pa, ws, ref, abs_ref, aa, ba;
 } bufs;
 
 static void fill(float *p, int64_t n, unsigned seed)
@@ -184,7 +185,14 @@ static void run_case(ert_isa isa, const gcase *t, ert_threadpool *pool, int ws_t
     }
     ert_sgemm_b bs = t->gen_b ? (ert_sgemm_b){.row = colmajor_row, .ctx = &cb}
                               : (ert_sgemm_b){.data = B, .ld = ldc};
-    ert_sgemm_epilogue ep = {.bias = bias, .residual = R, .ldr = ldc};
+    float *Rc = NULL; /* in-place residual: a copy to check against, C preloaded with R */
+    if (R && t->res_in_c) {
+        Rc = guard_alloc(&b.rc, (size_t)(M * ldc));
+        memcpy(Rc, R, sizeof(float) * (size_t)(M * ldc));
+        for (int64_t i = 0; i < M; i++)
+            memcpy(C + i * ldc, R + i * ldc, sizeof(float) * (size_t)N);
+    }
+    ert_sgemm_epilogue ep = {.bias = bias, .residual = Rc ? C : R, .ldr = ldc};
     set_act(t, &ep, slope);
     ert_sgemm_packed(isa, M, N, K, pa, &bs, C, ldc, &ep, ws, wsb, pool);
     int bad = check(t, C, ldc, ref, mag, &ep, R);
@@ -197,7 +205,7 @@ static void run_case(ert_isa isa, const gcase *t, ert_threadpool *pool, int ws_t
                 t->bias, t->res, ert_threadpool_size(pool), ws_threads, bad);
     }
     guard_free(&b.a); guard_free(&b.b); guard_free(&b.bt); guard_free(&b.c);
-    guard_free(&b.r); guard_free(&b.bias); guard_free(&b.slope); guard_free(&b.pa);
+    guard_free(&b.r); guard_free(&b.rc); guard_free(&b.bias); guard_free(&b.slope); guard_free(&b.pa);
     guard_free(&b.ws); guard_free(&b.ref); guard_free(&b.abs_ref);
 }
 
@@ -227,6 +235,7 @@ static void sweep(ert_isa isa, ert_threadpool *pool)
         t.bias = (it & 1) != 0;
         t.res = (it & 2) != 0;
         t.prelu_n = (it & 4) ? 1 : (int)t.M;
+        t.res_in_c = t.res && (it & 8);
         run_case(isa, &t, it % 3 == 0 ? pool : NULL, it % 6 == 0 ? 1 : 4);
     }
 }
@@ -237,6 +246,8 @@ static void specials(ert_isa isa, ert_threadpool *pool)
 {
     const gcase cs[] = {
         {.M = 17, .N = 33, .K = 1000, .act = ERT_ACT_RELU, .bias = true, .res = true},
+        {.M = 19, .N = 53, .K = 1000, .ldc_pad = 2, .act = ERT_ACT_RELU, .res = true,
+         .res_in_c = true},
         {.M = 9, .N = 11, .K = 0, .act = ERT_ACT_CLIP, .bias = true, .res = true},
         {.M = 777, .N = 19, .K = 29, .act = ERT_ACT_PRELU, .prelu_n = 777, .bias = true},
         {.M = 5, .N = 1111, .K = 13, .ldc_pad = 3, .gen_b = true, .act = ERT_ACT_SIGMOID},

@@ -79,8 +79,9 @@ typedef struct ert_sgemm_b {
  * i is act_row0 + i (a per-group GEMM passes the group's first output channel). */
 typedef struct ert_sgemm_epilogue {
     const float *bias;     /* M values, or NULL */
-    const float *residual; /* R[M, N], or NULL; must not overlap C (C holds
-                            * partial sums between K blocks) */
+    const float *residual; /* R[M, N], or NULL. May be C itself (R == C, ldr == ldc:
+                            * an in-place residual add); any other overlap with C is
+                            * wrong (C holds partial sums between K blocks) */
     int64_t ldr;           /* R's leading dimension */
     ert_act_params act;    /* kind NONE: no activation */
     int64_t act_row0;      /* channel of row 0 */

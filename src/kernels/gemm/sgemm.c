@@ -209,6 +209,7 @@ typedef struct sgemm_job {
     blocking bl;
     sgemm_ukr_args proto; /* epilogue fields shared by every tile */
     bool direct;         /* full strips of a plain B are read in place (not packed) */
+    bool res_in_c;       /* residual == C: C starts as R, every K block accumulates */
     bool post_act;       /* activation not fused in the micro-kernel */
 } sgemm_job;
 
@@ -258,7 +259,7 @@ static void run_kblock(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, i
     sgemm_ukr_args a = j->proto;
     a.kc = kc;
     a.ldc = j->ldc;
-    a.accumulate = !first;
+    a.accumulate = !first || j->res_in_c;
     a.last = last;
     for (int64_t c0 = 0; c0 < nc; c0 += t->nr) {
         int64_t w = nc - c0 < t->nr ? nc - c0 : t->nr;
@@ -273,7 +274,8 @@ static void run_kblock(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, i
             a.c = j->C + i * j->ldc + n0 + c0;
             if (last && ep) {
                 a.bias = ep->bias ? ep->bias + i : NULL;
-                a.res = ep->residual ? ep->residual + i * ep->ldr + n0 + c0 : NULL;
+                a.res = ep->residual && !j->res_in_c ? ep->residual + i * ep->ldr + n0 + c0
+                                                     : NULL;
                 if (j->proto.slope_step)
                     a.slope = j->proto.slope + i;
             }
@@ -323,6 +325,7 @@ void ert_sgemm_packed(ert_isa isa, int64_t M, int64_t N, int64_t K, const float 
     block_sizes(&j.im->tile, M, N, K, threads, &j.bl);
     j.slice = slice_floats(&j.bl);
     fuse_epilogue(&j);
+    j.res_in_c = ep && ep->residual == C && ep->ldr == ldc;
     j.direct = !b->row && M <= SGEMM_DIRECT_B_MAX_M;
     size_t slices = ws_bytes / (j.slice * sizeof(float));
     assert(slices >= 1 && ((uintptr_t)ws % SGEMM_ALIGN) == 0);
