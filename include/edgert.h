@@ -95,7 +95,11 @@ typedef struct ert_load_options {
     const char *timing_cache; /* timing cache file, read and updated; NULL: none */
     const char *isa;         /* NULL: the best the CPU has (or ERT_ISA); "generic", "avx2",
                               * "avx512", "neon": cap this model's kernels at that level */
-    int reserved[4];
+    const char *input_shapes; /* NULL, or "NAME:1x3x640x640[,NAME:DIMS]...": fixes those
+                              * inputs' symbolic dims at load (the whole graph is then
+                              * inferred, folded and tuned for them; other shapes are
+                              * refused at run time) */
+    int reserved[2];
 } ert_load_options;
 
 ERT_API const char *ert_version(void);

@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "engine_opts.h"
 #include "engine/engine.h"
 #include "inputs.h"
 #include "kernels/cpu.h"
@@ -60,10 +61,9 @@ static void usage(FILE *f)
             "  -j, --json                     print one JSON line instead of the report\n"
             "  -p, --profile                  per layer: fused ops, kernel, output shape,\n"
             "                                 MACs, median time, share, GFLOP/s, %% of peak\n"
-            "      --tune                     time candidate kernels per layer at load\n"
-            "                                 (auto-tuning; the default)\n"
-            "      --no-tune                  use the kernels chosen by rule\n"
             "  -h, --help                     show this help and exit\n"
+            "Kernel selection (bench tunes by default, as trtexec does):\n"
+            "%s"
             "\n"
             "JSON fields: model, cpu, isa, threads, iters, warmup, tune, load_ms, min_ms,\n"
             "median_ms, mean_ms, p90_ms, p99_ms, max_ms, throughput_ips, macs, gmacs,\n"
@@ -73,7 +73,7 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 ok, 1 usage error, 2 model load error, 3 bad input data,\n"
             "4 run-time failure.\n",
-            DEFAULT_ITERS, DEFAULT_WARMUP);
+            DEFAULT_ITERS, DEFAULT_WARMUP, cli_engine_usage);
 }
 
 typedef struct bench_args {
@@ -84,7 +84,7 @@ typedef struct bench_args {
     long warmup;          /* untimed runs before them */
     bool json;            /* one JSON line on stdout, nothing else there */
     bool profile;         /* per-layer table */
-    bool tune;            /* ert_load_options.tune */
+    cli_engine_args eng;  /* tuning, ISA cap, oracle modes (tools/engine_opts.h) */
 } bench_args;
 
 /* One layer of the profile, summarized over the timed runs. */
@@ -110,8 +110,6 @@ typedef struct bench_state {
 } bench_state;
 
 /* ---- options ---- */
-
-enum { OPT_TUNE = 256, OPT_NO_TUNE };
 
 static int bench_option(bench_args *a, int c, char **argv)
 {
@@ -146,12 +144,10 @@ static int bench_option(bench_args *a, int c, char **argv)
     case 'p':
         a->profile = true;
         return -1;
-    case OPT_TUNE:
-    case OPT_NO_TUNE:
-        a->tune = c == OPT_TUNE;
-        return -1;
-    default:
-        return cli_getopt_error(CMD, c, argv);
+    default: {
+        int rc = cli_engine_option(CMD, &a->eng, c, optarg);
+        return rc == -2 ? cli_getopt_error(CMD, c, argv) : rc;
+    }
     }
 }
 
@@ -167,8 +163,7 @@ static int parse_bench_args(int argc, char **argv, bench_args *a)
         {"warmup", required_argument, NULL, 'w'},
         {"json", no_argument, NULL, 'j'},
         {"profile", no_argument, NULL, 'p'},
-        {"tune", no_argument, NULL, OPT_TUNE},
-        {"no-tune", no_argument, NULL, OPT_NO_TUNE},
+        CLI_ENGINE_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
@@ -188,12 +183,16 @@ static int parse_bench_args(int argc, char **argv, bench_args *a)
 
 /* ---- running ---- */
 
-static int setup(const bench_args *a, bench_state *s)
+static int setup(bench_args *a, bench_state *s)
 {
     ert_load_options lo;
     memset(&lo, 0, sizeof lo);
-    lo.fold_constants = 1;
-    lo.tune = a->tune;
+    cli_engine_load_options(&a->eng, true, a->threads, &lo);
+    if (lo.tune) { /* tune for the shapes that will run */
+        int rc = cli_engine_fix_shapes(CMD, &a->eng, &a->in, &lo);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
     double t0 = cli_now_ms();
     int rc = cli_load_model(CMD, a->model, &lo, &s->model);
     s->load_ms = cli_now_ms() - t0;
@@ -409,7 +408,7 @@ static void print_json(const bench_args *a, const bench_state *s)
     json_str(ert_cpu_get()->brand);
     printf(",\"isa\":\"%s\",\"threads\":%ld,\"iters\":%ld,\"warmup\":%ld,\"tune\":%s,"
            "\"load_ms\":%.3f", ert_isa_name(ert_cpu_isa()), a->threads, a->iters, a->warmup,
-           a->tune ? "true" : "false", s->load_ms);
+           a->eng.tune != 0 ? "true" : "false", s->load_ms);
     printf(",\"min_ms\":%.4f,\"median_ms\":%.4f,\"mean_ms\":%.4f,\"p90_ms\":%.4f,"
            "\"p99_ms\":%.4f,\"max_ms\":%.4f,\"throughput_ips\":%.3f", s->lat.min, s->lat.median,
            s->lat.mean, s->lat.p90, s->lat.p99, s->lat.max,
@@ -432,7 +431,7 @@ static void print_summary(const bench_args *a, const bench_state *s)
     const cli_latency *l = &s->lat;
     double gf = gflops_of(s->gmacs.value, l->median);
     printf("model       %s (loaded in %.1f ms, tuning %s)\n", a->model, s->load_ms,
-           a->tune ? "on" : "off");
+           a->eng.tune != 0 ? "on" : "off");
     printf("cpu         %s, isa %s, %ld thread%s, FP32 peak %.1f GFLOP/s (measured)\n",
            ert_cpu_get()->brand[0] ? ert_cpu_get()->brand : ert_cpu_get()->vendor,
            ert_isa_name(ert_cpu_isa()), a->threads, a->threads == 1 ? "" : "s", s->peak_gflops);
@@ -508,7 +507,7 @@ int cli_cmd_bench(int argc, char **argv)
     a.threads = 1;
     a.iters = DEFAULT_ITERS;
     a.warmup = DEFAULT_WARMUP;
-    a.tune = true;
+    a.eng.tune = -1; /* bench tunes unless told not to, as trtexec does */
     int rc;
     if (!cli_input_args_init(&a.in, argc)) {
         cli_error(CMD, "out of memory");

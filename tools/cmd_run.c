@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "engine_opts.h"
 #include "inputs.h"
 #include "ir/ir.h"
 #include "npy.h"
@@ -70,10 +71,12 @@ static void usage(FILE *f)
             "                                 (a broken exporter's file): they are ignored, with\n"
             "                                 a warning each, on every run\n"
             "  -h, --help                     show this help and exit\n"
+            "Kernel selection (run uses the heuristics unless given --tune or a cache):\n"
+            "%s"
             "\n"
             "Options may be repeated. Exit status: 0 ok, 1 usage error, 2 model load error,\n"
             "3 bad input data (.npy dtype/shape/format, unknown input, missing --shapes),\n"
-            "4 run-time failure (including failure to write outputs).\n");
+            "4 run-time failure (including failure to write outputs).\n", cli_engine_usage);
 }
 
 static double load_f64(ert_dtype dt, const void *p, int64_t i)
@@ -238,6 +241,7 @@ typedef struct run_args {
     long repeat;              /* timed runs (>= 1) */
     bool print_times;         /* print every timed run's latency */
     bool lenient;             /* --lenient-attributes: unknown attributes only warn */
+    cli_engine_args eng;      /* tuning, ISA cap, oracle modes (tools/engine_opts.h) */
 } run_args;
 
 static int write_outputs(ert_context *ctx, int n_out, const char *dir)
@@ -360,8 +364,10 @@ static int run_option(run_args *a, int c, char **argv)
     case 'L':
         a->lenient = true;
         return -1;
-    default:
-        return cli_getopt_error(CMD, c, argv);
+    default: {
+        int rc = cli_engine_option(CMD, &a->eng, c, optarg);
+        return rc == -2 ? cli_getopt_error(CMD, c, argv) : rc;
+    }
     }
 }
 
@@ -378,6 +384,7 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"repeat", required_argument, NULL, 'r'},
         {"print-times", no_argument, NULL, 'T'},
         {"lenient-attributes", no_argument, NULL, 'L'},
+        CLI_ENGINE_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
@@ -458,6 +465,7 @@ int cli_cmd_run(int argc, char **argv)
     run_args a = {0};
     a.repeat = 1;
     a.threads = 1;
+    a.eng.tune = -1;
     double *times = NULL;
     ert_model *model = NULL;
     ert_context *ctx = NULL;
@@ -470,11 +478,15 @@ int cli_cmd_run(int argc, char **argv)
     }
     if ((rc = parse_run_args(argc, argv, &a)) >= 0)
         goto out;
-    ert_load_options lo = {.fold_constants = 1, .lenient_attributes = 1};
+    ert_load_options lo = {0};
+    cli_engine_load_options(&a.eng, false, a.threads, &lo); /* run: heuristics unless told */
+    lo.lenient_attributes = a.lenient;
+    if (lo.tune && (rc = cli_engine_fix_shapes(CMD, &a.eng, &a.in, &lo)) != CLI_EXIT_OK)
+        goto out; /* tune for the shapes that will run */
     if (a.lenient)
         fprintf(stderr, "edgert %s: warning: --lenient-attributes: attributes the ops do not "
                 "define are ignored; the results may be wrong\n", CMD);
-    if ((rc = cli_load_model(CMD, a.model, a.lenient ? &lo : NULL, &model)) != CLI_EXIT_OK)
+    if ((rc = cli_load_model(CMD, a.model, &lo, &model)) != CLI_EXIT_OK)
         goto out;
     if ((rc = cli_inputs_prepare(CMD, model, &a.in, stdout, &ins)) != CLI_EXIT_OK)
         goto out;

@@ -529,6 +529,10 @@ int cli_load_model(const char *cmd, const char *path, const ert_load_options *op
     if (st == ERT_OK)
         return CLI_EXIT_OK;
     const char *msg = *out ? ert_model_last_error(*out) : "out of memory";
+    if (opt && opt->input_shapes && (st == ERT_ERR_INVALID_ARGUMENT || st == ERT_ERR_SHAPE)) {
+        cli_error(cmd, "%s", msg); /* --shapes given to the loader (tuning) */
+        return CLI_EXIT_INPUT;
+    }
     if (strstr(msg, path)) /* the library's message already names the file */
         cli_error(cmd, "%s (%s)", msg, ert_status_name(st));
     else

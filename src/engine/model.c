@@ -224,10 +224,65 @@ static ert_status build_plan(ert_model *m, const ert_load_options *opt)
     return st != ERT_OK ? st : st2;
 }
 
+/* Sets graph input `name` to dims (text "1x3x640x640"), checking rank and fixed dims. */
+static ert_status fix_input(ert_model *m, const char *name, size_t nlen, const char *dims)
+{
+    ert_graph *g = m->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        ert_value *v = &g->values[g->inputs[i]];
+        if (strlen(v->name) != nlen || strncmp(v->name, name, nlen) != 0)
+            continue;
+        int64_t d[ERT_MAX_RANK];
+        int r = 0;
+        const char *p = dims;
+        while (r < ERT_MAX_RANK && *p >= '0' && *p <= '9') {
+            char *end;
+            d[r++] = strtoll(p, &end, 10);
+            p = *end == 'x' ? end + 1 : end;
+            if (end[0] == 'x' && !(end[1] >= '0' && end[1] <= '9'))
+                break;
+        }
+        if (r != v->t.rank || (*p && *p != ','))
+            return ert_errf(&m->err, ERT_ERR_INVALID_ARGUMENT, "input shape '%.*s:%s': input "
+                            "'%s' has rank %d; give %d dims like 1x3x224x224", (int)nlen, name,
+                            dims, v->name, v->t.rank, v->t.rank);
+        for (int k = 0; k < r; k++)
+            if (v->t.dims[k] >= 0 && v->t.dims[k] != d[k])
+                return ert_errf(&m->err, ERT_ERR_SHAPE, "input '%s' dim %d is fixed at %lld by "
+                                "the model, not %lld", v->name, k, (long long)v->t.dims[k],
+                                (long long)d[k]);
+        ert_tensor_set_shape(&v->t, r, d);
+        return ERT_OK;
+    }
+    return ert_errf(&m->err, ERT_ERR_INVALID_ARGUMENT, "input shape for '%.*s': the model has "
+                    "no input of that name", (int)nlen, name);
+}
+
+static ert_status fix_input_shapes(ert_model *m, const char *spec)
+{
+    for (const char *p = spec; p && *p;) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *colon = NULL;
+        for (const char *q = p; q < end; q++)
+            if (*q == ':')
+                colon = q; /* the last one: names may contain ':' */
+        if (!colon)
+            return ert_errf(&m->err, ERT_ERR_INVALID_ARGUMENT, "input shape '%.*s': expected "
+                            "NAME:DIMS (e.g. images:1x3x640x640)", (int)(end - p), p);
+        ert_status st = fix_input(m, p, (size_t)(colon - p), colon + 1);
+        if (st != ERT_OK)
+            return st;
+        p = comma ? comma + 1 : end;
+    }
+    return ERT_OK;
+}
+
 static ert_status finish_load(ert_model *m, const ert_load_options *opt)
 {
     bool fold = opt ? opt->fold_constants != 0 : true;
-    ert_status st = ert_pass_infer_fold(m->g, fold, &m->err);
+    ert_status st = fix_input_shapes(m, opt ? opt->input_shapes : NULL);
+    if (st == ERT_OK)
+        st = ert_pass_infer_fold(m->g, fold, &m->err);
     if (st == ERT_OK && !(opt && opt->no_optimize))
         st = ert_pass_optimize(m->g, &m->notes, &m->err);
     if (st == ERT_OK)

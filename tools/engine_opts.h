@@ -1,0 +1,57 @@
+/*
+ * engine_opts.h - the options that decide how a model is optimized, shared by
+ * `edgert run` and `edgert bench`: tuning (--tune/--no-tune, --timing-cache,
+ * --tuning-budget), the kernel ISA cap (--isa), and the oracle modes (--reference,
+ * --no-optimize).
+ */
+#ifndef ERT_CLI_ENGINE_OPTS_H
+#define ERT_CLI_ENGINE_OPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "edgert.h"
+
+enum {
+    CLI_OPT_TUNE = 300, CLI_OPT_NO_TUNE, CLI_OPT_TIMING_CACHE, CLI_OPT_TUNING_BUDGET,
+    CLI_OPT_ISA, CLI_OPT_REFERENCE, CLI_OPT_NO_OPTIMIZE
+};
+
+#define CLI_ENGINE_LONGOPTS                                                  \
+    {"tune", no_argument, NULL, CLI_OPT_TUNE},                                \
+    {"no-tune", no_argument, NULL, CLI_OPT_NO_TUNE},                          \
+    {"timing-cache", required_argument, NULL, CLI_OPT_TIMING_CACHE},          \
+    {"timingCacheFile", required_argument, NULL, CLI_OPT_TIMING_CACHE},       \
+    {"tuning-budget", required_argument, NULL, CLI_OPT_TUNING_BUDGET},        \
+    {"isa", required_argument, NULL, CLI_OPT_ISA},                            \
+    {"reference", no_argument, NULL, CLI_OPT_REFERENCE},                      \
+    {"no-optimize", no_argument, NULL, CLI_OPT_NO_OPTIMIZE}
+
+typedef struct cli_engine_args {
+    int tune;                 /* -1: the command's default, 0 off, 1 on */
+    const char *timing_cache;
+    int budget_ms;            /* 0: unbounded */
+    const char *isa;
+    bool reference, no_optimize;
+    char shapes[4096];        /* --shapes joined, given to the loader (input_shapes) */
+} cli_engine_args;
+
+/* Help lines for these options (two-space indented, like the commands' usage). */
+extern const char cli_engine_usage[];
+
+/* Handles option c if it is one of these: returns -1 (go on) or an exit code; -2 if c
+ * is not an engine option. */
+int cli_engine_option(const char *cmd, cli_engine_args *e, int c, const char *arg);
+
+/* Fills the load options; tune_default applies when neither --tune nor --no-tune (or a
+ * timing cache, which implies --tune) was given; threads: those the contexts use. */
+void cli_engine_load_options(const cli_engine_args *e, bool tune_default, long threads,
+                             ert_load_options *lo);
+
+struct cli_input_args;
+/* Joins the --shapes lists into e->shapes and points lo->input_shapes at it, so the
+ * model is inferred, folded and tuned for those shapes. Returns an exit code. */
+int cli_engine_fix_shapes(const char *cmd, cli_engine_args *e, const struct cli_input_args *in,
+                          ert_load_options *lo);
+
+#endif /* ERT_CLI_ENGINE_OPTS_H */
