@@ -94,7 +94,7 @@ static void run_case(const dwc *t)
         }
     }
     if (th_reference(&c) == 0)
-        g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, true, false);
+        g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_ALL, false);
     else
         g_fail++;
     th_free(&c);
@@ -191,7 +191,7 @@ static void one_d(void)
                 th_input(&c, 3, wd, NULL, true, -1, 1);
                 th_input(&c, 1, bd, NULL, true, -1, 1);
                 if (th_reference(&c) == 0)
-                    g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, true, false);
+                    g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_ALL, false);
                 th_free(&c);
             }
 }

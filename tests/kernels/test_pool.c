@@ -50,7 +50,7 @@ static void run_case(const pc *t)
     th_input(&c, 4, xd, NULL, false, -1, 1);
     bool avg = !strcmp(t->op, "AveragePool");
     if (th_reference(&c) == 0)
-        g_ran += th_all_isas(&c, "pool.", g_pool, avg ? 1e-6f : 0, avg ? 1e-6f : 0, true,
+        g_ran += th_all_isas(&c, "pool.", g_pool, avg ? 1e-6f : 0, avg ? 1e-6f : 0, TH_ALL,
                              false);
     th_free(&c);
 }
@@ -120,7 +120,7 @@ static void global(void)
             snprintf(c.desc, sizeof c.desc, "%s rank %d shape %zu", ops[o], rank, si);
             th_input(&c, rank, shapes[si], NULL, false, -1, 1);
             if (th_reference(&c) == 0)
-                g_ran += th_all_isas(&c, "globalpool.", g_pool, o ? 2e-6f : 0, 0, true, false);
+                g_ran += th_all_isas(&c, "globalpool.", g_pool, o ? 2e-6f : 0, 0, TH_ALL, false);
             th_free(&c);
         }
 }

@@ -112,6 +112,21 @@ static bool supports(const ert_node *n, const ert_graph *g)
     }
 }
 
+/* The portable level runs only the ops with exp/tanh/erf in them (1.2-4x the reference's
+ * libm calls); for the piecewise-linear ones (Relu, Clip, LeakyRelu, HardSigmoid,
+ * HardSwish, PRelu) the reference's single float loop was as fast or faster (0.4-1.0x:
+ * the copy-then-transform pass costs what the plain loop saves), so it declines them. */
+static bool supports_generic(const ert_node *n, const ert_graph *g)
+{
+    if (!supports(n, g))
+        return false;
+    switch (n->op->id) {
+    case ERT_OP_SIGMOID: case ERT_OP_SWISH: case ERT_OP_TANH: case ERT_OP_GELU: case ERT_OP_ELU:
+        return true;
+    default: return false;
+    }
+}
+
 /* The op's attributes/inputs as act params (activation.c's defaults). */
 static void read_act(ert_kctx *k, ert_act_params *p)
 {
@@ -219,8 +234,8 @@ static const ert_kernel k_avx512 = {"unary.avx512", ERT_ISA_AVX512, supports, NU
 static const ert_kernel k_avx2 = {"unary.avx2", ERT_ISA_AVX2, supports, NULL, NULL, plan,
                                   run_avx2};
 #endif
-static const ert_kernel k_generic = {"unary.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
-                                     plan, run_ref};
+static const ert_kernel k_generic = {"unary.generic", ERT_ISA_GENERIC, supports_generic, NULL,
+                                     NULL, plan, run_ref};
 
 const ert_kernel *const ert_unary_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
