@@ -159,7 +159,8 @@ static size_t round16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, dw_row_fn row, act_fn act_run)
+/* Geometry and activation; the caller picks the row kernels of its level. */
+static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
 {
     dw_plan *pl = k->params;
     ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {k->in[0], k->in[1], ert_in(k, 2)};
@@ -198,7 +199,6 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, dw_row_fn row, act_fn 
                                           DW_ROW_OVERREAD));
     pl->plane_floats = round16((size_t)(pl->hp * pl->ra.ps));
     pl->threads = ert_threadpool_size(k->pool);
-    pl->row = row;
     if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
         return st;
     if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->c)
@@ -303,13 +303,13 @@ static ert_status run(ert_kctx *k)
 
 static ert_status plan_ref(ert_kctx *k, size_t *ws)
 {
-    ert_status st = plan_isa(k, ws, NULL, ert_act_f32_ref);
+    ert_status st = plan_isa(k, ws, ert_act_f32_ref);
     dw_plan *pl = k->params;
-    if (st == ERT_OK)
-        pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
-    if (st == ERT_OK)
-        pl->row2 = ert_dw_row2_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
-    return st;
+    if (st != ERT_OK)
+        return st;
+    pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
+    pl->row2 = ert_dw_row2_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
+    return ERT_OK;
 }
 static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
                                      plan_ref, run};
@@ -326,12 +326,12 @@ static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_
 }
 static ert_status plan_avx2(ert_kctx *k, size_t *ws)
 {
-    ert_status st = plan_isa(k, ws, NULL, ert_act_f32_avx2);
+    ert_status st = plan_isa(k, ws, ert_act_f32_avx2);
     return st ? st : fix_row(k, ert_dw_row_select_avx2, ert_dw_row2_select_avx2);
 }
 static ert_status plan_avx512(ert_kctx *k, size_t *ws)
 {
-    ert_status st = plan_isa(k, ws, NULL, ert_act_f32_avx512);
+    ert_status st = plan_isa(k, ws, ert_act_f32_avx512);
     return st ? st : fix_row(k, ert_dw_row_select_avx512, ert_dw_row2_select_avx512);
 }
 static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, supports, NULL, NULL,
