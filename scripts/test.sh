@@ -83,7 +83,7 @@ if [ "${ERT_SKIP_FUZZ:-0}" != 1 ]; then
   (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_npy $fuzz_opts \
       -max_len=4096 corpus_npy "$ROOT/tests/fuzz/seeds/npy" 2>&1 | tail -12)
   (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_cli_inputs $fuzz_opts \
-      -max_len=1024 corpus_cli "$ROOT/tests/fuzz/seeds/cli_inputs" 2>&1 | tail -12)
+      -max_len=1024 -close_fd_mask=2 corpus_cli "$ROOT/tests/fuzz/seeds/cli_inputs" 2>&1 | tail -12)
   echo "fuzz: no crash, leak or timeout"
 fi
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -328,12 +329,22 @@ int npy_read(const char *path, npy_array *out, char *err, size_t errlen)
     if (!mul_ok(numel, (int64_t)es, &bytes) || bytes > NPY_MAX_DATA)
         goto too_big;
     out->nbytes = (size_t)bytes;
+    size_t data_off = pre_len + hlen;
+    /* a header may claim gigabytes in a file of a few bytes: compare with the file's
+     * size before allocating (found by tests/fuzz/fuzz_npy.c) */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (uint64_t)sb.st_size < (uint64_t)data_off + out->nbytes) {
+        fail(err, errlen, "'%s': truncated .npy file: shape and dtype '%s' need %zu data bytes "
+             "from byte offset %zu, but the file ends at byte offset %lld", path, descr,
+             out->nbytes, data_off, (long long)sb.st_size);
+        goto out;
+    }
     out->data = malloc(out->nbytes ? out->nbytes : 1);
     if (!out->data) {
         fail(err, errlen, "'%s': out of memory for %zu bytes of data", path, out->nbytes);
         goto out;
     }
-    size_t data_off = pre_len + hlen;
     got = fread(out->data, 1, out->nbytes, f);
     if (got != out->nbytes) {
         fail(err, errlen, "'%s': truncated .npy file: shape and dtype '%s' need %zu data bytes "

@@ -111,7 +111,10 @@ static ert_status check_string(scan_state *s, const scan_frame *fr,
 {
     uint64_t lim = 0;
     const char *name = NULL;
-    if (f->type == PROTOBUF_C_TYPE_STRING && strcmp(f->name, "doc_string") != 0) {
+    /* doc strings and metadata_props (some exporters store vocabularies there) are
+     * free text edgert never reads: no limit beyond the file's size */
+    if (f->type == PROTOBUF_C_TYPE_STRING && strcmp(f->name, "doc_string") != 0 &&
+        fr->desc != &onnx__string_string_entry_proto__descriptor) {
         lim = ERT_LIMIT_NAME_BYTES;
         name = "ERT_LIMIT_NAME_BYTES";
     } else if (fr->desc == &onnx__attribute_proto__descriptor && f->type == PROTOBUF_C_TYPE_BYTES) {
