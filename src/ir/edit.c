@@ -198,10 +198,10 @@ static int init_node(ert_edit *e, int ni, const ert_op_def *op, const char *name
     for (int i = 0; i < n_in; i++)
         n->inputs[i] = -1;
     for (int i = 0; i < n_in; i++)
-        ert_edit_set_input(e, ni, i, in[i]);
-    for (int i = 0; i < n_in; i++)
-        if (in[i] >= 0 && (n->inputs[i] != in[i]))
-            return -1; /* the index could not grow */
+        if (!ert_edit_set_input(e, ni, i, in[i])) {
+            ert_edit_remove_node(e, ni); /* drops the uses indexed so far */
+            return -1;
+        }
     return ni;
 }
 
@@ -217,25 +217,26 @@ int ert_edit_add_node(ert_edit *e, const char *op_type, const char *domain, cons
     return init_node(e, ni, op, name, n_in, in, n_out, out);
 }
 
-void ert_edit_set_input(ert_edit *e, int ni, int slot, int v)
+bool ert_edit_set_input(ert_edit *e, int ni, int slot, int v)
 {
     ert_graph *g = e->g;
     ert_node *n = &g->nodes[ni];
     int old = n->inputs[slot];
     if (old == v)
-        return;
+        return true;
+    /* index the new use first: if that fails the slot keeps its old value, so an
+     * out-of-memory edit leaves a consistent (if unchanged) graph */
+    if (v >= 0 && !n->dead) {
+        if (!use_add(&e->uses[v], ni, slot))
+            return false;
+        g->values[v].n_consumers++;
+    }
     if (old >= 0 && !n->dead) {
         use_del(&e->uses[old], ni, slot);
         g->values[old].n_consumers--;
     }
-    n->inputs[slot] = -1;
-    if (v < 0)
-        return;
-    if (!n->dead && !use_add(&e->uses[v], ni, slot))
-        return; /* out of memory: the slot stays omitted; init_node checks */
     n->inputs[slot] = v;
-    if (!n->dead)
-        g->values[v].n_consumers++;
+    return true;
 }
 
 bool ert_edit_replace_uses(ert_edit *e, int old_v, int new_v)
@@ -257,9 +258,8 @@ bool ert_edit_replace_uses(ert_edit *e, int old_v, int new_v)
     /* set_input edits the list being walked: take the last entry each time */
     while (e->uses[old_v].n > 0) {
         ert_use u = e->uses[old_v].v[e->uses[old_v].n - 1];
-        ert_edit_set_input(e, u.node, u.slot, new_v);
-        if (g->nodes[u.node].inputs[u.slot] != new_v)
-            return false; /* out of memory growing new_v's list */
+        if (!ert_edit_set_input(e, u.node, u.slot, new_v))
+            return false; /* out of memory: readers left still read the equal old_v */
     }
     return true;
 }

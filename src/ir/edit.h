@@ -83,8 +83,9 @@ ert_status ert_edit_set_attr_floats(ert_edit *e, int ni, const char *name, int64
  * refused with ERT_ERR_UNSUPPORTED: subgraph nodes are never cloned). */
 ert_status ert_edit_copy_attrs(ert_edit *e, int dst, int src);
 
-/* Makes input `slot` of node ni read value v (-1: omit it). */
-void ert_edit_set_input(ert_edit *e, int ni, int slot, int v);
+/* Makes input `slot` of node ni read value v (-1: omit it). false: out of memory, the
+ * slot unchanged. */
+bool ert_edit_set_input(ert_edit *e, int ni, int slot, int v);
 
 /* Every reader of old_v reads new_v instead. If old_v is a graph output, new_v takes its
  * place there and the two values swap names, so the model's output keeps its name. That
