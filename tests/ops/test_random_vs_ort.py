@@ -233,7 +233,8 @@ def g_convtranspose(r, c):
 
 def _pool(r, c, op):
     nd = pick(r, [1, 2, 2, 2, 3])
-    dil_ok = (op == "MaxPool" and c.opset >= 10) or (op == "AveragePool" and c.opset >= 19)
+    dil_ok = (op == "MaxPool" and c.opset >= 10) or (op == "AveragePool" and c.opset >= 19) or \
+        (op == "LpPool" and c.opset >= 18)
     k, s, d = _pool_geom(r, nd, dil_ok, True)
     attrs = {"kernel_shape": k}
     if s != [1] * nd or maybe(r):
@@ -259,10 +260,12 @@ def _pool(r, c, op):
         attrs["auto_pad"] = mode
     # ORT deviation: AveragePool-19 applies ceil_mode to auto_pad=VALID (the spec's VALID
     # output size ceil((in - dilated_kernel + 1) / stride) has no ceil_mode). Not with VALID.
-    if c.opset >= 10 and maybe(r, 0.4) and mode != "VALID":
+    if c.opset >= 10 and maybe(r, 0.4) and mode != "VALID" and (op != "LpPool" or c.opset >= 18):
         attrs["ceil_mode"] = 1
     if op == "AveragePool" and maybe(r, 0.5):
         attrs["count_include_pad"] = 1
+    if op == "LpPool" and maybe(r, 0.7):
+        attrs["p"] = int(pick(r, [1, 2, 3]))
     sp = [int(r.randint(1, 10)) for _ in range(nd)]
     for i in range(nd):
         need = 1 if mode.startswith("SAME") else eff[i] - (pads[i] + pads[i + nd])
@@ -301,6 +304,10 @@ def g_maxpool(r, c):
 
 def g_averagepool(r, c):
     _pool(r, c, "AveragePool")
+
+
+def g_lppool(r, c):
+    _pool(r, c, "LpPool")
 
 
 def g_globalpool(r, c):
@@ -1373,6 +1380,7 @@ OPS = {
     "ConvTranspose": (g_convtranspose, [9, 11, 13, 17]),
     "MaxPool": (g_maxpool, [8, 10, 11, 12]),
     "AveragePool": (g_averagepool, [7, 10, 11, 19]),
+    "LpPool": (g_lppool, [11, 18]),
     "GlobalPool": (g_globalpool, [9, 13]),
     "BatchNormalization": (g_batchnorm, [9, 14, 15]),
     "InstanceNormalization": (g_instancenorm, [9, 13]),
