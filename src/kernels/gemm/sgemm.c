@@ -250,41 +250,57 @@ static void fuse_epilogue(sgemm_job *j)
     }
 }
 
-/* One K block of the task's rows [m0, m0+mc) x columns [n0, n0+nc), B already packed. */
+/* Points a at strip c0 (width w) of this K block: in place or in the packed block. */
+static void set_strip(const sgemm_job *j, sgemm_ukr_args *a, int64_t n0, int64_t c0, int64_t nc,
+                      int64_t k0, int64_t kc, const float *bp)
+{
+    const ert_sgemm_tile *t = &j->im->tile;
+    int64_t w = nc - c0 < t->nr ? nc - c0 : t->nr;
+    bool in_place = j->direct && w == t->nr;
+    a->sw = round_up(w, t->vec);
+    a->b = in_place ? j->b->data + k0 * j->b->ld + n0 + c0 : bp + (c0 / t->nr) * kc * t->nr;
+    a->ldb = in_place ? j->b->ld : a->sw;
+    a->n = (int)w;
+}
+
+/* Runs the tile of rows [i, i + mr) at strip a (set_strip), epilogue on the last block. */
+static void run_tile(const sgemm_job *j, sgemm_ukr_args *a, int64_t i, int64_t m_end,
+                     int64_t col, int64_t k0)
+{
+    const ert_sgemm_tile *t = &j->im->tile;
+    const ert_sgemm_epilogue *ep = j->ep;
+    a->m = (int)(m_end - i < t->mr ? m_end - i : t->mr);
+    a->a = j->pa + i * j->K + k0 * t->mr;
+    a->c = j->C + i * j->ldc + col;
+    if (a->last && ep) {
+        a->bias = ep->bias ? ep->bias + i : NULL;
+        a->res = ep->residual && !j->res_in_c ? ep->residual + i * ep->ldr + col : NULL;
+        if (j->proto.slope_step)
+            a->slope = j->proto.slope + i;
+    }
+    j->im->ukr(a);
+    if (a->last && j->post_act)
+        for (int r = 0; r < a->m; r++)
+            ert_act_f32_isa(j->isa, &ep->act, a->c + r * j->ldc, a->n, ep->act_row0 + i + r);
+}
+
+/* One K block of the task's rows [m0, m0+mc) x columns [n0, n0+nc), B already packed:
+ * strips outer, so a strip stays in L1/L2 while the A block streams past. (Panels outer
+ * for narrow blocks, to read a 7x7 layer's 9 MiB of weights once instead of once per
+ * strip, measured 5-15% slower on Zen 5: the 72 KiB strips then leave L1.) */
 static void run_kblock(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, int64_t nc,
                        int64_t k0, int64_t kc, const float *bp, bool first, bool last)
 {
     const ert_sgemm_tile *t = &j->im->tile;
-    const ert_sgemm_epilogue *ep = j->ep;
     sgemm_ukr_args a = j->proto;
     a.kc = kc;
     a.ldc = j->ldc;
     a.accumulate = !first || j->res_in_c;
     a.last = last;
     for (int64_t c0 = 0; c0 < nc; c0 += t->nr) {
-        int64_t w = nc - c0 < t->nr ? nc - c0 : t->nr;
-        a.sw = round_up(w, t->vec);
-        bool in_place = j->direct && w == t->nr;
-        a.b = in_place ? j->b->data + k0 * j->b->ld + n0 + c0 : bp + (c0 / t->nr) * kc * t->nr;
-        a.ldb = in_place ? j->b->ld : a.sw;
-        a.n = (int)w;
-        for (int64_t i = m0; i < m0 + mc; i += t->mr) {
-            a.m = (int)(m0 + mc - i < t->mr ? m0 + mc - i : t->mr);
-            a.a = j->pa + i * j->K + k0 * t->mr;
-            a.c = j->C + i * j->ldc + n0 + c0;
-            if (last && ep) {
-                a.bias = ep->bias ? ep->bias + i : NULL;
-                a.res = ep->residual && !j->res_in_c ? ep->residual + i * ep->ldr + n0 + c0
-                                                     : NULL;
-                if (j->proto.slope_step)
-                    a.slope = j->proto.slope + i;
-            }
-            j->im->ukr(&a);
-            if (last && j->post_act)
-                for (int r = 0; r < a.m; r++)
-                    ert_act_f32_isa(j->isa, &ep->act, a.c + r * j->ldc, w,
-                                    ep->act_row0 + i + r);
-        }
+        set_strip(j, &a, n0, c0, nc, k0, kc, bp);
+        for (int64_t i = m0; i < m0 + mc; i += t->mr)
+            run_tile(j, &a, i, m0 + mc, n0 + c0, k0);
     }
 }
 
