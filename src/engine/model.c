@@ -47,7 +47,7 @@ static ert_status choose_kernel(ert_model *m, ert_step *s, ert_tuner *t, ert_isa
                                 const ert_load_options *opt)
 {
     const ert_node *n = &m->g->nodes[s->node];
-    if (opt && (opt->reference_kernels || opt->no_optimize))
+    if (opt && opt->reference_kernels)
         return ERT_OK;
     const ert_kernel *cand[8];
     int nc = ert_cpu_kernels(n, m->g, isa, cand, 8);
