@@ -216,20 +216,35 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 typedef struct im2col_src {
     const conv_plan *pl;
     const float *x;         /* the group's first input channel of this image */
-    ert_gather2_fn gather2; /* vector stride-2 gather for the kernel's ISA, or NULL */
+    ert_tap_run_fn tap_run; /* the kernel's ISA's tap-run writer (im2col_isa.h) */
 } im2col_src;
 
-/* The stride-2 gather of level isa (NULL: the scalar loop). */
-static ert_gather2_fn gather2_of(ert_isa isa)
+/* Portable tap run (GENERIC level): short runs as plain loops, long ones as memcpy. */
+static void tap_run_generic(float *restrict dst, const float *restrict src, int64_t lo,
+                            int64_t hi, int64_t n, int64_t s)
+{
+    enum { SHORT = 24 }; /* below this a libc call costs more than the copy */
+    for (int64_t j = 0; j < lo; j++)
+        dst[j] = 0.0f;
+    if (s == 1 && hi - lo >= SHORT)
+        memcpy(dst + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
+    else
+        for (int64_t j = lo; j < hi; j++)
+            dst[j] = src[j * s];
+    for (int64_t j = hi; j < n; j++)
+        dst[j] = 0.0f;
+}
+
+static ert_tap_run_fn tap_run_of(ert_isa isa)
 {
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa == ERT_ISA_AVX512)
-        return ert_gather2_avx512;
+        return ert_tap_run_avx512;
     if (isa == ERT_ISA_AVX2)
-        return ert_gather2_avx2;
+        return ert_tap_run_avx2;
 #endif
     (void)isa;
-    return NULL;
+    return tap_run_generic;
 }
 
 /* ceil(a / b) for b > 0 and any sign of a. */
@@ -244,26 +259,13 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 }
 
 /* dst[i] = row[(ow0 + i) * s + off] for i in [0, n) where that input column lies in
- * [0, w), zero elsewhere (the padding). Short runs (7x7 maps) use plain loops: a libc
- * call per 7 floats cost more than the copy. */
+ * [0, w), zero elsewhere (the padding). */
 static void tap_segment(float *restrict dst, const float *restrict row, int64_t ow0, int64_t n,
-                        int64_t s, int64_t off, int64_t w, ert_gather2_fn gather2)
+                        int64_t s, int64_t off, int64_t w, ert_tap_run_fn tap_run)
 {
-    enum { SHORT = 24 };
     int64_t lo = clamp64(ceil_div_s(-off, s) - ow0, 0, n);
     int64_t hi = clamp64(ceil_div_s(w - off, s) - ow0, lo, n);
-    const float *src = row + ow0 * s + off;
-    for (int64_t j = 0; j < lo; j++)
-        dst[j] = 0.0f;
-    if (s == 1 && hi - lo >= SHORT)
-        memcpy(dst + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
-    else if (s == 2 && gather2)
-        gather2(dst + lo, src + 2 * lo, hi - lo);
-    else
-        for (int64_t j = lo; j < hi; j++)
-            dst[j] = src[j * s];
-    for (int64_t j = hi; j < n; j++)
-        dst[j] = 0.0f;
+    tap_run(dst, row + ow0 * s + off, lo, hi, n, s);
 }
 
 /* Row k (channel ci, tap ky, kx) of the group's im2col matrix, columns [n0, n0+nc). */
@@ -280,7 +282,7 @@ static const float *im2col_row(const void *ctx, int64_t k, int64_t n0, int64_t n
         if (ih < 0 || ih >= pl->h)
             memset(buf + done, 0, sizeof(float) * (size_t)len);
         else
-            tap_segment(buf + done, xc + ih * pl->w, ow, len, pl->sw, off, pl->w, src->gather2);
+            tap_segment(buf + done, xc + ih * pl->w, ow, len, pl->sw, off, pl->w, src->tap_run);
         done += len;
     }
     return buf;
@@ -306,7 +308,7 @@ static ert_status run(ert_kctx *k)
         for (int64_t gi = 0; gi < pl->group; gi++) {
             const float *xg = x + (n * pl->c + gi * pl->cg) * hw;
             int64_t yoff = (n * pl->m + gi * pl->mg) * ohw;
-            im2col_src src = {pl, xg, gather2_of(p->isa)};
+            im2col_src src = {pl, xg, tap_run_of(p->isa)};
             ert_sgemm_b bs = pl->pointwise ? (ert_sgemm_b){.data = xg, .ld = hw}
                                            : (ert_sgemm_b){.row = im2col_row, .ctx = &src};
             ep.bias = bias ? bias + gi * pl->mg : NULL;

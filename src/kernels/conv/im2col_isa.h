@@ -1,18 +1,28 @@
 /*
- * im2col_isa.h - vectorised pieces of conv_gemm.c's im2col row generation, one
- * translation unit per ISA (im2col_avx2.c, im2col_avx512.c). Stride-2 taps (ResNet's
- * downsampling 3x3 and 1x1 convs, 7x7/2 stems) gather every other input float; the
- * scalar loop ran at ~1 float per cycle and took 40% of such a conv's time.
+ * im2col_isa.h - the vectorised inner step of conv_gemm.c's im2col row generation, one
+ * translation unit per ISA (im2col_avx2.c, im2col_avx512.c).
+ *
+ * A tap run is one (channel, ky, kx) tap over a run of output pixels of one output row:
+ * zeros where the tap falls in the padding, input values (stride s) elsewhere. Runs are
+ * short on small maps (14 floats at 14x14), where the scalar loops ran at ~1 float per
+ * cycle: 20-25% of a 3x3 conv's time; stride-2 taps (downsampling convs, 7x7/2 stems)
+ * took 40%. Masked loads/stores do the tails (no reads outside [lo, hi): AVX masks and
+ * maskload suppress faults in masked-off lanes).
  */
 #ifndef ERT_IM2COL_ISA_H
 #define ERT_IM2COL_ISA_H
 
 #include <stdint.h>
 
-/* dst[i] = src[2 * i] for i in [0, n). Reads nothing past src[2 * (n - 1)]. */
-typedef void (*ert_gather2_fn)(float *restrict dst, const float *restrict src, int64_t n);
+/* dst[j] = 0 for j in [0, lo) and [hi, n); dst[j] = src[j * s] for j in [lo, hi). Reads
+ * src only at j * s for j in [lo, hi) (stride 2: up to the next odd index inside that
+ * span). 0 <= lo <= hi <= n, s >= 1. */
+typedef void (*ert_tap_run_fn)(float *restrict dst, const float *restrict src, int64_t lo,
+                               int64_t hi, int64_t n, int64_t s);
 
-void ert_gather2_avx2(float *restrict dst, const float *restrict src, int64_t n);
-void ert_gather2_avx512(float *restrict dst, const float *restrict src, int64_t n);
+void ert_tap_run_avx2(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
+                      int64_t n, int64_t s);
+void ert_tap_run_avx512(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
+                        int64_t n, int64_t s);
 
 #endif /* ERT_IM2COL_ISA_H */

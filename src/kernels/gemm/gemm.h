@@ -88,7 +88,7 @@ typedef struct ert_sgemm_epilogue {
 } ert_sgemm_epilogue;
 
 /* Workspace bytes ert_sgemm_packed needs for these sizes with n_threads threads (one
- * 64-byte aligned slice per thread: a packed B block and a row buffer). */
+ * 64-byte aligned slice per thread: one packed or generated B block). */
 size_t ert_sgemm_ws_bytes(ert_isa isa, int64_t M, int64_t N, int64_t K, int n_threads);
 
 /* C[M,N] = epilogue(packed_a * B); C has leading dimension ldc (>= N), ep may be NULL.

@@ -140,10 +140,10 @@ static void block_sizes(const ert_sgemm_tile *t, int64_t M, int64_t N, int64_t K
     }
 }
 
-/* Floats of one thread's slice: packed B block + row buffer, rounded to 64 bytes. */
+/* Floats of one thread's slice: a packed or generated B block, rounded to 64 bytes. */
 static size_t slice_floats(const blocking *bl)
 {
-    return (size_t)round_up(bl->kc * bl->nc_cap + bl->nc_cap, SGEMM_ALIGN / sizeof(float));
+    return (size_t)round_up(bl->kc * bl->nc_cap + 1, SGEMM_ALIGN / sizeof(float));
 }
 
 size_t ert_sgemm_ws_bytes(ert_isa isa, int64_t M, int64_t N, int64_t K, int n_threads)
@@ -170,18 +170,34 @@ static void copy_strip(float *restrict d, const float *restrict s, int64_t w, in
         memcpy(d, s, (size_t)w * sizeof(float));
 }
 
-/* Packs B[k0 .. k0+kc, n0 .. n0+nc) as strips of nr columns (sgemm_ukr.h): strip s at
+/* Generated B: rows k0 .. k0+kc of columns [n0, n0+nc) written row-major into dst with
+ * row stride ld (nc rounded up to vec, the tail zeroed). The micro-kernel then reads
+ * every strip in place: no second copy into strips (it cost a third of a 3x3 conv's
+ * overhead next to the row generation itself). */
+static void gen_b(const ert_sgemm_b *b, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                  int64_t ld, float *dst)
+{
+    for (int64_t p = 0; p < kc; p++) {
+        float *d = dst + p * ld;
+        const float *src = b->row(b->ctx, k0 + p, n0, nc, d);
+        if (src != d)
+            memcpy(d, src, sizeof(float) * (size_t)nc);
+        for (int64_t j = nc; j < ld; j++)
+            d[j] = 0.0f;
+    }
+}
+
+/* Packs a plain B[k0 .. k0+kc, n0 .. n0+nc) as strips of nr columns (sgemm_ukr.h): strip s at
  * dst + s*kc*nr, row stride = its width rounded up to vec, zero-padded. Strips before
  * s_first are left out (read in place). */
 static void pack_b(const ert_sgemm_b *b, const ert_sgemm_tile *t, int64_t k0, int64_t kc,
-                   int64_t n0, int64_t nc, int64_t s_first, float *dst, float *rowbuf)
+                   int64_t n0, int64_t nc, int64_t s_first, float *dst)
 {
     int64_t ns = ceil_div(nc, t->nr);
     if (s_first >= ns)
         return;
     for (int64_t p = 0; p < kc; p++) {
-        const float *src = b->row ? b->row(b->ctx, k0 + p, n0, nc, rowbuf)
-                                  : b->data + (k0 + p) * b->ld + n0;
+        const float *src = b->data + (k0 + p) * b->ld + n0;
         for (int64_t s = s_first; s < ns; s++) {
             int64_t c0 = s * t->nr, w = nc - c0 < t->nr ? nc - c0 : t->nr;
             int64_t sw = round_up(w, t->vec);
@@ -260,6 +276,10 @@ static void set_strip(const sgemm_job *j, sgemm_ukr_args *a, int64_t n0, int64_t
     a->sw = round_up(w, t->vec);
     a->b = in_place ? j->b->data + k0 * j->b->ld + n0 + c0 : bp + (c0 / t->nr) * kc * t->nr;
     a->ldb = in_place ? j->b->ld : a->sw;
+    if (j->b->row) { /* gen_b's row-major block */
+        a->b = bp + c0;
+        a->ldb = round_up(nc, t->vec);
+    }
     a->n = (int)w;
 }
 
@@ -312,11 +332,13 @@ static void run_task(void *arg, int64_t task, int tid)
     int64_t mc = j->M - m0 < bl->mc ? j->M - m0 : bl->mc;
     int64_t nc = j->N - n0 < bl->nc ? j->N - n0 : bl->nc;
     float *bp = j->ws + (size_t)tid * j->slice;
-    float *rowbuf = bp + bl->kc * bl->nc_cap;
     for (int64_t kb = 0; kb < bl->nkb; kb++) {
         int64_t k0 = kb * bl->kc, kc = j->K - k0 < bl->kc ? j->K - k0 : bl->kc;
         int64_t s_first = j->direct ? nc / j->im->tile.nr : 0;
-        pack_b(j->b, &j->im->tile, k0, kc, n0, nc, s_first, bp, rowbuf);
+        if (j->b->row)
+            gen_b(j->b, k0, kc, n0, nc, round_up(nc, j->im->tile.vec), bp);
+        else
+            pack_b(j->b, &j->im->tile, k0, kc, n0, nc, s_first, bp);
         run_kblock(j, m0, mc, n0, nc, k0, kc, bp, kb == 0, kb == bl->nkb - 1);
     }
 }
