@@ -42,6 +42,9 @@ _Static_assert(sizeof(dw_plan) <= ERT_STEP_PARAMS_BYTES, "dw_plan exceeds the bl
  * slices 64-byte aligned), then one padded plane per thread. */
 #define DW_WS_HEADER 256
 
+/* Output planes up to this many floats (16 KiB) get their activation in one call. */
+#define DW_ACT_PLANE_FLOATS 4096
+
 /* ---- portable row kernels ---- */
 
 /* The portable rows run dw_body.inc on a 4-float struct: plain C whose lane loops the
@@ -259,21 +262,26 @@ static void channel_task(void *arg, int64_t t, int tid)
     float bias = c->b ? c->b[ch] : 0.0f;
     float *yc = c->y + t * ohw;
     const float *zc = c->z ? c->z + t * ohw : NULL;
+    /* the activation runs per plane when the plane is L1-sized (one call instead of one
+     * per row pair: 7x7 and 14x14 planes are mostly tails otherwise), else per row */
+    bool act_plane = pl->act_run && ohw <= DW_ACT_PLANE_FLOATS;
     int64_t oy = 0;
     for (; pl->row2 && oy + 2 <= pl->oh; oy += 2) {
         float *yr = yc + oy * pl->ow;
         pl->row2(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
                  yr);
-        if (pl->act_run)
+        if (pl->act_run && !act_plane)
             pl->act_run(&c->act, yr, 2 * pl->ow, ch);
     }
     for (; oy < pl->oh; oy++) {
         float *yr = yc + oy * pl->ow;
         pl->row(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
                 yr);
-        if (pl->act_run)
+        if (pl->act_run && !act_plane)
             pl->act_run(&c->act, yr, pl->ow, ch);
     }
+    if (act_plane)
+        pl->act_run(&c->act, yc, ohw, ch);
 }
 
 static ert_status run(ert_kctx *k)
