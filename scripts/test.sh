@@ -53,6 +53,12 @@ for m in build/test_models/api/small_cnn.onnx models/mobilenet_v2.onnx; do
   if [ -f "$m" ]; then TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_contexts "$m" 2 3; fi
 done
 
+# AArch64 (NEON kernels, HWCAP detection) cross-compiled, run under qemu-user.
+if [ "${ERT_SKIP_AARCH64:-0}" != 1 ]; then
+  step "aarch64 under qemu: conformance and C tests"
+  bash scripts/test_aarch64.sh build-aarch64
+fi
+
 if [ "${ERT_SKIP_ASAN:-0}" != 1 ]; then
   step "build (ASan + UBSan)"
   cmake -S . -B build-asan -DERT_WERROR=ON -DERT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
