@@ -368,10 +368,24 @@ out:
 static const char *const k_acts[] = {"", "Relu", "Clip", "LeakyRelu", "PRelu", "Sigmoid",
                                      "HardSwish", "Tanh"};
 
+/* A pseudo-random value in [0, n). */
+static int64_t pick(unsigned *seed, int64_t n)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (int64_t)((*seed >> 12) % (unsigned)n);
+}
+
+/* 1, or 2 or 3 (strides). */
+static int64_t pick_stride(unsigned *seed)
+{
+    int64_t big = pick(seed, 3) / 2;
+    return 1 + big * (1 + pick(seed, 2));
+}
+
 /* A pseudo-random case: sizes kept small enough for the reference's speed. */
 static void random_case(unsigned *seed, ccase *c)
 {
-#define PICK(n) ((*seed = *seed * 1103515245u + 12345u), (int64_t)((*seed >> 12) % (n)))
+#define PICK(n) pick(seed, (n))
     static const int64_t ks[] = {1, 1, 3, 3, 5, 7};
     static const int64_t chans[] = {1, 2, 3, 4, 5, 7, 8, 16, 17, 33};
     memset(c, 0, sizeof *c);
@@ -384,8 +398,8 @@ static void random_case(unsigned *seed, ccase *c)
     c->kw = PICK(6) == 0 ? 1 : ks[PICK(6)];
     if (c->nsp == 2 && PICK(3) == 0)
         c->kh = c->kw;
-    c->sh = c->nsp == 1 ? 1 : 1 + PICK(3) / 2 * (1 + PICK(2));
-    c->sw = 1 + PICK(3) / 2 * (1 + PICK(2));
+    c->sh = c->nsp == 1 ? 1 : pick_stride(seed);
+    c->sw = pick_stride(seed);
     c->dh = c->nsp == 1 ? 1 : 1 + (PICK(4) == 0);
     c->dw = 1 + (PICK(4) == 0);
     c->h = c->nsp == 1 ? 1 : (c->kh - 1) * c->dh + 1 + PICK(14);
