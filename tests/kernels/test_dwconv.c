@@ -136,6 +136,19 @@ static void variants(void)
     run_case(&t);
     t.s[1] = 2; /* mixed strides, dilated */
     run_case(&t);
+    /* planes larger than one L1 band (dwconv.c DW_BAND_BYTES): several bands, with the
+     * top/bottom padding rows and the odd last band */
+    t = base(2, 121, 64, 3, 1, 1);
+    run_case(&t);
+    t = base(2, 151, 70, 5, 2, 2);
+    run_case(&t);
+    t = base(3, 130, 200, 3, 1, 2);
+    t.d[0] = t.d[1] = 2;
+    run_case(&t);
+    t = base(2, 97, 300, 7, 3, 3);
+    t.act = "Relu"; /* FusedConv over bands, residual too */
+    t.z = true;
+    run_case(&t);
     t = base(5, 12, 13, 3, 1, 0);
     t.kw = 5; /* 3x5 */
     t.s[0] = 2;

@@ -27,6 +27,7 @@ typedef struct dw_plan {
     int64_t nb, c, h, w, oh, ow;   /* batch, channels, input and output sizes */
     int64_t sh, ph, pw;            /* row stride, start pads (may be < 0) */
     int64_t hp;                    /* padded plane rows */
+    int64_t band_oh, band_rows;    /* output rows per band, padded rows a band needs */
     dw_row_args ra;                /* kernel, col stride, dilations, ow, row stride */
     size_t plane_floats;           /* per-thread workspace slice (floats, 16-multiple) */
     int threads;                   /* slices planned for */
@@ -41,6 +42,10 @@ _Static_assert(sizeof(dw_plan) <= ERT_STEP_PARAMS_BYTES, "dw_plan exceeds the bl
 /* Workspace: DW_WS_HEADER floats' room for the per-thread "fresh" flags (keeps the
  * slices 64-byte aligned), then one padded plane per thread. */
 #define DW_WS_HEADER 256
+
+/* Padded input rows of one band (see pad_band): sized to stay in a 32-48 KiB L1 with
+ * the output rows; whole planes of 112x112 (66 KiB padded) went through L2. */
+#define DW_BAND_BYTES (24 * 1024)
 
 /* Output planes up to this many floats (16 KiB) get their activation in one call. */
 #define DW_ACT_PLANE_FLOATS 4096
@@ -200,7 +205,20 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
     int64_t owr = (pl->ow + 15) / 16 * 16;
     pl->ra.ps = (int64_t)round16((size_t)(owr * pl->ra.sw + (pl->ra.kw - 1) * pl->ra.dw +
                                           DW_ROW_OVERREAD));
-    pl->plane_floats = round16((size_t)(pl->hp * pl->ra.ps));
+    /* bands of output rows whose padded input fits DW_BAND_BYTES (L1), even-sized for the
+     * two-row kernels; a small plane is one band */
+    int64_t span = (pl->ra.kh - 1) * pl->ra.dh + 1;
+    int64_t fit_rows = (int64_t)(DW_BAND_BYTES / sizeof(float)) / pl->ra.ps;
+    pl->band_oh = pl->oh;
+    if (pl->hp > fit_rows && fit_rows > span) {
+        int64_t b = (fit_rows - span) / pl->sh + 1;
+        b = b > 2 ? b & ~(int64_t)1 : 2;
+        pl->band_oh = b < pl->oh ? b : pl->oh;
+    } else if (pl->hp > fit_rows) {
+        pl->band_oh = pl->oh < 2 ? pl->oh : 2;
+    }
+    pl->band_rows = pl->band_oh > 0 ? (pl->band_oh - 1) * pl->sh + span : 0;
+    pl->plane_floats = round16((size_t)(pl->band_rows * pl->ra.ps));
     pl->threads = ert_threadpool_size(k->pool);
     if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
         return st;
@@ -233,22 +251,55 @@ static inline void copy_floats(float *restrict d, const float *restrict src, int
         d[i] = src[i];
 }
 
-/* The zero-padded plane of one input channel: row r is input row r - ph, column j is
- * input column j - pw. The border is the same for every channel of a run, so a slice is
- * zeroed once per run (*fresh) and afterwards only the image part is copied again. */
-static void pad_plane(const dw_plan *pl, const float *xc, float *p, int32_t *fresh)
+/* The zero-padded rows of one channel that output rows [oy0, oy0 + band_oh) read: buffer
+ * row b is padded row oy0*sh + b, i.e. input row oy0*sh + b - ph; column j is input
+ * column j - pw. The side borders are the same for every band and channel of a run, so
+ * a slice is zeroed once per run (*fresh); then a band copies its image rows and, when
+ * the plane has several bands, zeroes its rows that fall in the top/bottom padding (a
+ * buffer row may have held image data for the previous band). */
+static void pad_band(const dw_plan *pl, const float *xc, float *p, int64_t oy0, int32_t *fresh)
 {
     int64_t ps = pl->ra.ps;
     int64_t j0 = pl->pw > 0 ? pl->pw : 0;            /* first column holding data */
     int64_t i0 = pl->pw < 0 ? -pl->pw : 0;           /* its input column */
     int64_t len = pl->w - i0 < ps - j0 ? pl->w - i0 : ps - j0;
+    bool banded = pl->band_oh < pl->oh;
     if (*fresh) {
         memset(p, 0, sizeof(float) * pl->plane_floats);
         *fresh = 0;
     }
-    int64_t r0 = pl->ph > 0 ? pl->ph : 0, r1 = pl->h + pl->ph < pl->hp ? pl->h + pl->ph : pl->hp;
-    for (int64_t r = r0; r < r1 && len > 0; r++)
-        copy_floats(p + r * ps + j0, xc + (r - pl->ph) * pl->w + i0, len);
+    int64_t rows = pl->band_rows, r_first = oy0 * pl->sh;
+    if (r_first + rows > pl->hp)
+        rows = pl->hp - r_first;
+    for (int64_t b = 0; b < rows; b++) {
+        int64_t iy = r_first + b - pl->ph;
+        if (iy >= 0 && iy < pl->h && len > 0)
+            copy_floats(p + b * ps + j0, xc + iy * pl->w + i0, len);
+        else if (banded)
+            memset(p + b * ps, 0, sizeof(float) * (size_t)ps);
+    }
+}
+
+/* Output rows [oy0, oy1) of one channel from its padded band p. */
+static void band_rows(const dw_task *c, const float *p, int64_t oy0, int64_t oy1, int64_t ch,
+                      const float *wc, float bias, float *yc, const float *zc, bool act_rows)
+{
+    const dw_plan *pl = c->pl;
+    int64_t oy = oy0;
+    for (; pl->row2 && oy + 2 <= oy1; oy += 2) {
+        float *yr = yc + oy * pl->ow;
+        pl->row2(&pl->ra, p + (oy - oy0) * pl->sh * pl->ra.ps, wc, bias,
+                 zc ? zc + oy * pl->ow : NULL, yr);
+        if (act_rows)
+            pl->act_run(&c->act, yr, 2 * pl->ow, ch);
+    }
+    for (; oy < oy1; oy++) {
+        float *yr = yc + oy * pl->ow;
+        pl->row(&pl->ra, p + (oy - oy0) * pl->sh * pl->ra.ps, wc, bias,
+                zc ? zc + oy * pl->ow : NULL, yr);
+        if (act_rows)
+            pl->act_run(&c->act, yr, pl->ow, ch);
+    }
 }
 
 static void channel_task(void *arg, int64_t t, int tid)
@@ -257,7 +308,7 @@ static void channel_task(void *arg, int64_t t, int tid)
     const dw_plan *pl = c->pl;
     int64_t ch = t % pl->c, ohw = pl->oh * pl->ow;
     float *p = c->ws + DW_WS_HEADER + (size_t)tid * pl->plane_floats;
-    pad_plane(pl, c->x + t * pl->h * pl->w, p, c->fresh + tid);
+    const float *xc = c->x + t * pl->h * pl->w;
     const float *wc = c->w + ch * pl->ra.kh * pl->ra.kw;
     float bias = c->b ? c->b[ch] : 0.0f;
     float *yc = c->y + t * ohw;
@@ -265,20 +316,10 @@ static void channel_task(void *arg, int64_t t, int tid)
     /* the activation runs per plane when the plane is L1-sized (one call instead of one
      * per row pair: 7x7 and 14x14 planes are mostly tails otherwise), else per row */
     bool act_plane = pl->act_run && ohw <= DW_ACT_PLANE_FLOATS;
-    int64_t oy = 0;
-    for (; pl->row2 && oy + 2 <= pl->oh; oy += 2) {
-        float *yr = yc + oy * pl->ow;
-        pl->row2(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
-                 yr);
-        if (pl->act_run && !act_plane)
-            pl->act_run(&c->act, yr, 2 * pl->ow, ch);
-    }
-    for (; oy < pl->oh; oy++) {
-        float *yr = yc + oy * pl->ow;
-        pl->row(&pl->ra, p + oy * pl->sh * pl->ra.ps, wc, bias, zc ? zc + oy * pl->ow : NULL,
-                yr);
-        if (pl->act_run && !act_plane)
-            pl->act_run(&c->act, yr, pl->ow, ch);
+    for (int64_t oy0 = 0; oy0 < pl->oh; oy0 += pl->band_oh) {
+        int64_t oy1 = oy0 + pl->band_oh < pl->oh ? oy0 + pl->band_oh : pl->oh;
+        pad_band(pl, xc, p, oy0, c->fresh + tid);
+        band_rows(c, p, oy0, oy1, ch, wc, bias, yc, zc, pl->act_run && !act_plane);
     }
     if (act_plane)
         pl->act_run(&c->act, yc, ohw, ch);
