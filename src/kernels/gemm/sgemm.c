@@ -30,7 +30,9 @@
 #endif
 #define SGEMM_KC_MIN 128
 #define SGEMM_KC_MAX 384
+#ifndef SGEMM_L2_A_BYTES
 #define SGEMM_L2_A_BYTES (512 * 1024)
+#endif
 #define SGEMM_NC 384
 #define SGEMM_ALIGN 64
 /* A plain B's full strips are read in place, not packed, when M is at most this. Packing
