@@ -319,7 +319,8 @@ static void bench_level(ert_isa isa, double seconds, const char *filter)
             continue;
         printf("%-24s %5lld %6lld %5lld %8.1f %5.1f%% %8.1f %5.1f%%  %s\n", s->name,
                (long long)s->M, (long long)s->N, (long long)s->K, gemm[i],
-               100.0 * gemm[i] / peak, conv[i], 100.0 * conv[i] / peak, names[i]);
+               peak > 0 ? 100.0 * gemm[i] / peak : 0.0, conv[i],
+               peak > 0 ? 100.0 * conv[i] / peak : 0.0, names[i]);
     }
     fflush(stdout);
 }
@@ -352,8 +353,9 @@ int main(int argc, char **argv)
         s->N = out * out;
         s->K = s->cin * s->k * s->k;
     }
-    for (int lvl = cpu->best; lvl >= ERT_ISA_GENERIC; lvl--) {
-        if (lvl == ERT_ISA_NEON || (only >= 0 && lvl != only))
+    int top = cpu->best == ERT_ISA_NEON ? ERT_ISA_GENERIC : cpu->best; /* no NEON kernel yet */
+    for (int lvl = top; lvl >= ERT_ISA_GENERIC; lvl--) {
+        if (only >= 0 && lvl != only)
             continue;
         bench_level((ert_isa)lvl, seconds, filter);
     }
