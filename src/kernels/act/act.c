@@ -151,5 +151,6 @@ static inline float s_pow2i(int32_t i)
 #define V_POW2I(i) s_pow2i(i)
 #define V_MULHI_SQ(u, hi, lo) S_MULHI_SQ(u, hi, lo)
 #define ACT_ENTRY ert_act_f32_ref
+#define ACT_COPY_ENTRY ert_act_f32_copy_ref
 #define ACT_EXP_ENTRY ert_act_exp_f32_ref
 #include "kernels/act/act_body.inc"

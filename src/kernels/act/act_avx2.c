@@ -52,5 +52,6 @@ static inline __m256 v_pow2i(__m256i i)
         lo = _mm256_fmsub_ps(u, u, hi); /* exact residual */ \
     } while (0)
 #define ACT_ENTRY ert_act_f32_avx2
+#define ACT_COPY_ENTRY ert_act_f32_copy_avx2
 #define ACT_EXP_ENTRY ert_act_exp_f32_avx2
 #include "kernels/act/act_body.inc"

@@ -14,6 +14,15 @@ void ert_act_f32_ref(const ert_act_params *a, float *x, int64_t n, int64_t chann
 void ert_act_f32_avx2(const ert_act_params *a, float *x, int64_t n, int64_t channel);
 void ert_act_f32_avx512(const ert_act_params *a, float *x, int64_t n, int64_t channel);
 
+/* dst[0..n) = act(src[0..n)); dst may equal src (not overlap it otherwise). The
+ * standalone unary kernels use it to skip a copy pass. */
+void ert_act_f32_copy_ref(const ert_act_params *a, const float *src, float *dst, int64_t n,
+                          int64_t channel);
+void ert_act_f32_copy_avx2(const ert_act_params *a, const float *src, float *dst, int64_t n,
+                           int64_t channel);
+void ert_act_f32_copy_avx512(const ert_act_params *a, const float *src, float *dst, int64_t n,
+                             int64_t channel);
+
 /* y = exp(x) in place, same error as the activations' exp (act.c). */
 void ert_act_exp_f32_isa(ert_isa isa, float *x, int64_t n);
 void ert_act_exp_f32_ref(float *x, int64_t n);

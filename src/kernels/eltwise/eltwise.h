@@ -2,8 +2,8 @@
  * eltwise.h - float32 elementwise kernels for the CPU kernel table (kernel.h):
  *   unary.<isa>   Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Gelu (none /
  *                 tanh), Tanh, Elu, Swish (alpha 1), PRelu with a slope that is one
- *                 value or one per channel (axis 1): the act.h activations, in place
- *                 on the output (copied from the input first when they differ).
+ *                 value or one per channel (axis 1): the act.h activations read from
+ *                 X and written to Y in one pass (Y may be X).
  *   binary.<isa>  Add, Sub, Mul, Div, and Max/Min of two inputs, numpy broadcasting:
  *                 the shapes are reduced at plan time to [outer dims..., inner row]
  *                 with each operand's inner stride 0 or 1, so same shape and scalar are

@@ -8,7 +8,9 @@
  * them into an ert_act_params once. Declined (the reference runs them): non-float32,
  * Gelu approximate other than none/tanh, Swish alpha != 1, Clip bounds that are not
  * constants, PRelu slopes other than one value or one per channel.
- * The ISA only selects ert_act_f32_<isa> (the vector code lives in act_<isa>.c).
+ * The ISA only selects ert_act_f32_copy_<isa> (the vector code lives in act_<isa>.c),
+ * which reads X and writes Y in one pass (a copy pass first cost 1.3-1.5x on Relu,
+ * Sigmoid, Tanh).
  */
 #include <float.h>
 #include <math.h>
@@ -18,9 +20,10 @@
 #include "kernels/eltwise/eltwise.h"
 #include "runtime/threadpool.h"
 
-#define UN_CHUNK 8192 /* floats per task: copy + activation stay in L1/L2 */
+#define UN_CHUNK 8192 /* floats per task (32 KiB) */
 
-typedef void (*act_fn)(const ert_act_params *a, float *x, int64_t n, int64_t channel);
+typedef void (*act_fn)(const ert_act_params *a, const float *src, float *dst, int64_t n,
+                       int64_t channel);
 
 typedef struct un_plan {
     ert_act_params act;
@@ -194,9 +197,7 @@ static void chunk_task(void *arg, int64_t t, int tid)
     const un_task *c = arg;
     int64_t i0 = t * UN_CHUNK, n = c->pl->total - i0 < UN_CHUNK ? c->pl->total - i0 : UN_CHUNK;
     (void)tid;
-    if (c->y != c->x)
-        memmove(c->y + i0, c->x + i0, sizeof(float) * (size_t)n);
-    c->fn(&c->act, c->y + i0, n, 0);
+    c->fn(&c->act, c->x + i0, c->y + i0, n, 0);
 }
 
 /* One (image, channel) plane of a per-channel PRelu. */
@@ -205,9 +206,7 @@ static void plane_task(void *arg, int64_t t, int tid)
     const un_task *c = arg;
     int64_t inner = c->pl->inner, i0 = t * inner;
     (void)tid;
-    if (c->y != c->x)
-        memmove(c->y + i0, c->x + i0, sizeof(float) * (size_t)inner);
-    c->fn(&c->act, c->y + i0, inner, t % c->pl->channels);
+    c->fn(&c->act, c->x + i0, c->y + i0, inner, t % c->pl->channels);
 }
 
 static ert_status run_isa(ert_kctx *k, act_fn fn)
@@ -225,10 +224,10 @@ static ert_status run_isa(ert_kctx *k, act_fn fn)
     return ERT_OK;
 }
 
-static ert_status run_ref(ert_kctx *k) { return run_isa(k, ert_act_f32_ref); }
+static ert_status run_ref(ert_kctx *k) { return run_isa(k, ert_act_f32_copy_ref); }
 #if defined(__x86_64__) || defined(_M_X64)
-static ert_status run_avx2(ert_kctx *k) { return run_isa(k, ert_act_f32_avx2); }
-static ert_status run_avx512(ert_kctx *k) { return run_isa(k, ert_act_f32_avx512); }
+static ert_status run_avx2(ert_kctx *k) { return run_isa(k, ert_act_f32_copy_avx2); }
+static ert_status run_avx512(ert_kctx *k) { return run_isa(k, ert_act_f32_copy_avx512); }
 static const ert_kernel k_avx512 = {"unary.avx512", ERT_ISA_AVX512, supports, NULL, NULL,
                                     plan, run_avx512};
 static const ert_kernel k_avx2 = {"unary.avx2", ERT_ISA_AVX2, supports, NULL, NULL, plan,
