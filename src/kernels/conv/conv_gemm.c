@@ -3,13 +3,14 @@
  *
  * Per image and group: Y_g[Mg, OH*OW] = epilogue(W_g[Mg, Cg*KH*KW] * B_g) where B_g is
  * X_g itself for a pointwise conv and the im2col matrix of X_g otherwise. The weights
- * are packed once per group at load (ert_sgemm_pack_a); B is packed by the GEMM into the
- * workspace one K block at a time, and for im2col its rows are generated on the fly
- * (im2col_row): a row is one (channel, ky, kx) tap over a run of output pixels, built
- * from contiguous input row segments (a memcpy when the stride is 1) with zeros where
- * the tap falls in the padding. Shapes, attributes and auto_pad come from conv.c's
- * conv_infer_common (one implementation of the geometry). This file is ISA-neutral:
- * the ISA only selects the GEMM micro-kernel.
+ * are packed once per group at load (ert_sgemm_pack_a). A pointwise B is read in place
+ * by the GEMM; for im2col the GEMM asks for B's rows one K block at a time and writes
+ * them into the workspace (im2col_row), so the full im2col matrix never exists: a row
+ * is one (channel, ky, kx) tap over a run of output pixels, built per output row from
+ * the input row (stride 1: a copy; stride 2: a permute) with zeros where the tap falls
+ * in the padding (tap runs: im2col_isa.h, per ISA). Shapes, attributes and auto_pad
+ * come from conv.c's conv_infer_common (one implementation of the geometry). Apart
+ * from the tap runs this file is ISA-neutral: the ISA selects the GEMM micro-kernel.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -58,11 +58,12 @@ size_t ert_sgemm_packed_a_floats(ert_isa isa, int64_t M, int64_t K);
 void ert_sgemm_pack_a(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
                       int64_t a_cs, float *dst);
 
-/* Where B comes from. Plain: B[k][n] = data[k * ld + n] (row-major K x N). Generated
- * (row != NULL; data/ld unused): row(ctx, k, n0, nc, buf) returns a pointer to the nc
- * values B[k][n0 .. n0+nc), either into its own storage or written into buf (room for
- * nc floats). Conv's im2col kernel generates its rows from the image this way, so no
- * im2col matrix is ever materialised. */
+/* Where B comes from. Plain: B[k][n] = data[k * ld + n] (row-major K x N), read in
+ * place. Generated (row != NULL; data/ld unused): row(ctx, k, n0, nc, buf) returns a
+ * pointer to the nc values B[k][n0 .. n0+nc), either into its own storage or written
+ * into buf (room for nc floats, inside the workspace). Conv's im2col kernel generates
+ * its rows from the image this way, one K block at a time, so no im2col matrix is ever
+ * materialised. */
 typedef const float *(*ert_sgemm_row_fn)(const void *ctx, int64_t k, int64_t n0, int64_t nc,
                                          float *buf);
 typedef struct ert_sgemm_b {

@@ -4,8 +4,10 @@
  * activations the micro-kernels do not fuse.
  *
  * Loop nest of one task (a block of <= MC rows x <= NC columns of C), BLIS order:
- *   for each K block (<= KC deep):  pack B[kblock, ncols] into the thread's slice
- *                                   (a plain B: only its partial last strip)
+ *   for each K block (<= KC deep):  B[kblock, ncols] into the thread's slice: a plain
+ *                                   B only packs its partial last strip (full strips
+ *                                   are read in place); a generated B writes its rows
+ *                                   there row-major, read in place too
  *     for each B strip (nr columns; from L1/L2 across the next loop)
  *       for each A panel (mr rows; the task's A block streams from L2)
  *         micro-kernel: C tile (+)= A panel * B strip; epilogue on the last K block
