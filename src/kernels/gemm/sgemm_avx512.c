@@ -2,12 +2,14 @@
  * sgemm_avx512.c - AVX-512 micro-kernel of the packed SGEMM (contract: sgemm_ukr.h).
  *
  * Tile 8 x 48 (three zmm columns): 24 accumulators + 3 B vectors + 1 broadcast of the 32
- * zmm registers. Per k: 3 aligned B loads, 8 broadcasts, 24 FMAs: 0.46 loads per FMA,
- * so the two FMA pipes of Zen 4/5 and Xeon are the limit, not the load ports. MR = 8
- * divides every channel count of common CNNs (no wasted rows: 14 x 32 computes 70 rows
- * for M = 64). Measured with bench/gemm_bench.c on a shared Zen 5 (noisy): 8x48, 8x32,
- * 14x32, 12x32 and 6x64 all within ~5% of each other on ResNet-50 shapes except the
- * M = 64 ones, where 8-row tiles were ~8% ahead; 10x32 was slowest. Narrow last strips
+ * zmm registers. Per k: 3 B loads, 8 broadcasts, 24 FMAs: 0.46 loads per FMA, so the
+ * two FMA pipes of Zen 4/5 and Xeon are the limit, not the load ports. MR = 8 divides
+ * every channel count of common CNNs (14 x 32 computes 70 rows for M = 64). Measured on
+ * Zen 5 (one thread, thread CPU time, the final driver; GFLOP/s for 64x3136x256 /
+ * 128x784x1152 / 256x196x2304 / 512x49x2048, two runs):
+ *   8x48   221-227 / 219-229 / 202-211 / 200    14x32  197-207 / 195-213 / 182-197 / 165
+ *   12x32  193-202 / 205-226 / 194-198 / 165    6x64   215-222 / 208-231 / 194-196 / 163
+ * (the 49-wide case gains from the column kernels, which need 8 rows). Narrow last strips
  * use 1- or 2-column variants (sw = 16, 32); 1-4 leftover columns (N = 49, 196) use
  * column kernels (below) that cost a few FMAs per k instead of a 16-wide vector's 8.
  * SGEMM512_MR / SGEMM512_NV override the tile for such experiments.
