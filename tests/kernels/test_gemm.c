@@ -270,10 +270,14 @@ int main(void)
         fprintf(stderr, "thread pool: out of memory\n");
         return 1;
     }
-    /* x86: every level up to the best; AArch64: GENERIC (no NEON micro-kernel yet) */
-    ert_isa best = ert_cpu_get()->best == ERT_ISA_NEON ? ERT_ISA_GENERIC : ert_cpu_get()->best;
-    for (int lvl = ERT_ISA_GENERIC; lvl <= (int)best; lvl++) {
-        ert_isa isa = (ert_isa)lvl;
+    /* x86: every level up to the best; AArch64: GENERIC and NEON */
+    ert_isa best = ert_cpu_get()->best, levels[4];
+    int n_levels = 0;
+    for (int lvl = ERT_ISA_GENERIC; lvl <= (int)best; lvl++)
+        if (best != ERT_ISA_NEON || lvl == ERT_ISA_GENERIC || lvl == ERT_ISA_NEON)
+            levels[n_levels++] = (ert_isa)lvl;
+    for (int li = 0; li < n_levels; li++) {
+        ert_isa isa = levels[li];
         if (ert_sgemm_isa(isa) != isa) {
             g_fail++;
             fprintf(stderr, "FAIL ert_sgemm_isa(%s) = %s\n", ert_isa_name(isa),

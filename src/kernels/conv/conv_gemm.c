@@ -335,6 +335,9 @@ static ert_status run(ert_kctx *k)
                                                pack_##NAME, free_packed, plan, run};
 
 CONV_ISA_KERNELS(ERT_ISA_GENERIC, generic)
+#if defined(__aarch64__)
+CONV_ISA_KERNELS(ERT_ISA_NEON, neon)
+#endif
 #if defined(__x86_64__) || defined(_M_X64)
 CONV_ISA_KERNELS(ERT_ISA_AVX2, avx2)
 CONV_ISA_KERNELS(ERT_ISA_AVX512, avx512)
@@ -343,5 +346,8 @@ CONV_ISA_KERNELS(ERT_ISA_AVX512, avx512)
 const ert_kernel *const ert_conv_gemm_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &k_1x1_avx512, &k_im2col_avx512, &k_1x1_avx2, &k_im2col_avx2,
+#endif
+#if defined(__aarch64__)
+    &k_1x1_neon, &k_im2col_neon,
 #endif
     &k_1x1_generic, &k_im2col_generic, NULL};

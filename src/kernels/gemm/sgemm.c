@@ -55,6 +55,10 @@ static const sgemm_impl *impl_of(ert_isa isa)
     case ERT_ISA_AVX2:
         return &ert_sgemm_impl_avx2;
 #endif
+#if defined(__aarch64__)
+    case ERT_ISA_NEON:
+        return &ert_sgemm_impl_neon;
+#endif
     default:
         return &ert_sgemm_impl_generic;
     }
@@ -63,8 +67,8 @@ static const sgemm_impl *impl_of(ert_isa isa)
 ert_isa ert_sgemm_isa(ert_isa isa)
 {
     ert_isa best = ert_cpu_get()->best;
-    if (best == ERT_ISA_NEON || isa == ERT_ISA_NEON)
-        return ERT_ISA_GENERIC; /* no NEON micro-kernel yet */
+    if (best == ERT_ISA_NEON || isa == ERT_ISA_NEON) /* one level each way on ARM */
+        return best == ERT_ISA_NEON && isa == ERT_ISA_NEON ? ERT_ISA_NEON : ERT_ISA_GENERIC;
     return isa < best ? isa : best;
 }
 

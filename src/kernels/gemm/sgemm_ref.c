@@ -19,21 +19,6 @@
 #define UKR_VECTORIZE
 #endif
 
-static float epilogue(const sgemm_ukr_args *p, int r, int j, float x)
-{
-    if (p->bias)
-        x += p->bias[r];
-    if (p->res)
-        x += p->res[r * p->ldr + j];
-    if (p->clamp) {
-        x = x < p->lo ? p->lo : x; /* NaN compares false: passes through */
-        x = x > p->hi ? p->hi : x;
-    }
-    if (p->slope && x < 0.0f)
-        x *= p->slope[r * p->slope_step];
-    return x;
-}
-
 UKR_VECTORIZE static void ukr_generic(const sgemm_ukr_args *p)
 {
     float acc[MR][NR] = {{0}};
@@ -49,7 +34,7 @@ UKR_VECTORIZE static void ukr_generic(const sgemm_ukr_args *p)
         float *c = p->c + r * p->ldc;
         for (int j = 0; j < p->n; j++) {
             float x = acc[r][j] + (p->accumulate ? c[j] : 0.0f);
-            c[j] = p->last ? epilogue(p, r, j, x) : x;
+            c[j] = p->last ? sgemm_epilogue1(p, r, j, x) : x;
         }
     }
 }

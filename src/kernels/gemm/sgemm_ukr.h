@@ -47,5 +47,23 @@ typedef struct sgemm_impl {
 extern const sgemm_impl ert_sgemm_impl_generic;
 extern const sgemm_impl ert_sgemm_impl_avx2;
 extern const sgemm_impl ert_sgemm_impl_avx512;
+extern const sgemm_impl ert_sgemm_impl_neon;
+
+/* The epilogue of element (r, j) of a tile as scalar formulas: the portable kernel's, and
+ * the store path of kernels that keep their tile in memory for it (NEON). */
+static inline float sgemm_epilogue1(const sgemm_ukr_args *p, int r, int j, float x)
+{
+    if (p->bias)
+        x += p->bias[r];
+    if (p->res)
+        x += p->res[r * p->ldr + j];
+    if (p->clamp) {
+        x = x < p->lo ? p->lo : x; /* NaN compares false: passes through */
+        x = x > p->hi ? p->hi : x;
+    }
+    if (p->slope && x < 0.0f)
+        x *= p->slope[r * p->slope_step];
+    return x;
+}
 
 #endif /* ERT_SGEMM_UKR_H */
