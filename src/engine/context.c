@@ -139,6 +139,7 @@ void ert_context_free(ert_context *c)
     free(c->ws);
     free(c->arena);
     free(c->prof);
+    ert_scratch_release(&c->scratch);
     ert_threadpool_free(c->pool);
     free(c);
 }
@@ -658,7 +659,12 @@ static ert_status run_step(ert_context *c, int p)
     if (c->hooks.before && (st = c->hooks.before(c->hooks.user, p, &k)) != ERT_OK)
         return st;
     uint64_t t0 = c->profiling ? now_ns() : 0;
+    if (!s->kernel && ert_scratch_reset(&c->scratch) != ERT_OK)
+        return ert_op_fail(&k, ERT_ERR_NO_MEMORY, "cannot grow the scratch region");
+    ert_scratch *prev = s->kernel ? NULL : ert_scratch_install(&c->scratch);
     st = ert_step_kernel(&k, s->kernel);
+    if (!s->kernel)
+        ert_scratch_install(prev);
     if (c->profiling)
         record_profile(c, p, &k, now_ns() - t0);
     if (c->hooks.after)

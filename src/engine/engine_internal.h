@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/step.h"
 #include "ops/op.h"
+#include "util/scratch.h"
 #include "passes/passes.h"
 
 /* One compiled step of the plan: a live node, the kernel chosen for it at load time and
@@ -95,6 +96,7 @@ struct ert_context {
     bool profiling;
     ert_step_profile *prof; /* per step, while profiling */
     ert_step_hooks hooks;
+    ert_scratch scratch;  /* reference kernels' temporary buffers (util/scratch.h) */
 };
 
 /* Memory plan of the last run (arena and naive bytes), for inspect and tests. */

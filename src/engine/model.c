@@ -292,6 +292,13 @@ static ert_status finish_load(ert_model *m, const ert_load_options *opt)
     return st;
 }
 
+static ert_import_options import_options(const ert_load_options *opt)
+{
+    ert_import_options io = {0};
+    io.lenient_attributes = opt && opt->lenient_attributes; /* warnings go to stderr */
+    return io;
+}
+
 ert_status ert_model_load_file(const char *path, const ert_load_options *opt, ert_model **out)
 {
     if (!out)
@@ -302,7 +309,8 @@ ert_status ert_model_load_file(const char *path, const ert_load_options *opt, er
         return ERT_ERR_NO_MEMORY;
     if (!path)
         return ert_errf(&m->err, ERT_ERR_INVALID_ARGUMENT, "ert_model_load_file: path is NULL");
-    ert_status st = ert_import_onnx_file(path, NULL, &m->g, &m->err);
+    ert_import_options io = import_options(opt);
+    ert_status st = ert_import_onnx_file(path, &io, &m->g, &m->err);
     if (st == ERT_OK) {
         st = finish_load(m, opt);
         if (st != ERT_OK)
@@ -322,7 +330,8 @@ ert_status ert_model_load_memory(const void *data, size_t size, const char *base
         return ERT_ERR_NO_MEMORY;
     if (!data && size)
         return ert_errf(&m->err, ERT_ERR_INVALID_ARGUMENT, "ert_model_load_memory: data is NULL");
-    ert_status st = ert_import_onnx_memory(data, size, base_dir, NULL, &m->g, &m->err);
+    ert_import_options io = import_options(opt);
+    ert_status st = ert_import_onnx_memory(data, size, base_dir, &io, &m->g, &m->err);
     if (st == ERT_OK)
         st = finish_load(m, opt);
     return st;

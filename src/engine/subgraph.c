@@ -13,6 +13,7 @@
 #include "engine/subgraph.h"
 
 #include "engine/step.h"
+#include "util/scratch.h"
 
 ert_status ert_subgraph_exec_init(ert_subgraph_exec *x, const ert_graph *g, ert_err *err)
 {
@@ -66,8 +67,22 @@ ert_status ert_exec_check_inputs(ert_kctx *k, const ert_graph *g)
     return ERT_OK;
 }
 
+static ert_status run_body(ert_subgraph_exec *x, int n_formal, ert_tensor *const *formal,
+                           const ert_kctx *owner);
+
+/* Bodies run once per iteration: their kernels' temporaries come from malloc, not the
+ * context's per-step scratch region, which would only be emptied after the whole loop. */
 ert_status ert_subgraph_exec_run(ert_subgraph_exec *x, int n_formal, ert_tensor *const *formal,
                                  const ert_kctx *owner)
+{
+    ert_scratch *prev = ert_scratch_install(NULL);
+    ert_status st = run_body(x, n_formal, formal, owner);
+    ert_scratch_install(prev);
+    return st;
+}
+
+static ert_status run_body(ert_subgraph_exec *x, int n_formal, ert_tensor *const *formal,
+                           const ert_kctx *owner)
 {
     const ert_graph *g = x->g;
     ert_err *err = owner->err;

@@ -17,6 +17,7 @@
 
 #include "kernels/gemm/gemm.h"
 #include "ops/op.h"
+#include "util/scratch.h"
 
 /* Block sizes: a KC x NC panel of packed B (128 KiB) stays in L2; four C row slices of
  * NC floats (8 KiB) stay in L1 while the panel streams past them. MC bounds how many
@@ -85,7 +86,7 @@ ert_status ert_sgemm_ref(int64_t M, int64_t N, int64_t K, float alpha, const flo
             memset(C + i * ldc, 0, sizeof(float) * (size_t)N);
     if (M == 0 || N == 0 || K == 0 || alpha == 0.0f)
         return ERT_OK;
-    float *Bp = malloc(sizeof(float) * GEMM_KC * GEMM_NC);
+    float *Bp = ert_tmp_alloc(sizeof(float) * GEMM_KC * GEMM_NC);
     if (!Bp)
         return ERT_ERR_NO_MEMORY;
     for (int64_t jc = 0; jc < N; jc += GEMM_NC) {
@@ -112,7 +113,7 @@ ert_status ert_sgemm_ref(int64_t M, int64_t N, int64_t K, float alpha, const flo
             }
         }
     }
-    free(Bp);
+    ert_tmp_free(Bp);
     return ERT_OK;
 }
 
@@ -449,14 +450,14 @@ ert_status ert_infer_matmul_integer(ert_kctx *k)
 static ert_status zero_points(ert_kctx *k, const ert_tensor *z, int64_t n, const char *what,
                               int32_t **out)
 {
-    *out = calloc((size_t)(n ? n : 1), sizeof(int32_t));
+    *out = ert_tmp_calloc((size_t)(n ? n : 1), sizeof(int32_t));
     if (!*out)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     if (!z)
         return ERT_OK;
     int64_t cnt = ert_tensor_numel(z);
     if (cnt != 1 && cnt != n) {
-        free(*out);
+        ert_tmp_free(*out);
         *out = NULL;
         return ert_op_fail(k, ERT_ERR_UNSUPPORTED,
                            "%s has %lld elements; edgert supports 1 (per tensor) or %lld "
@@ -481,7 +482,7 @@ ert_status ert_run_matmul_integer(ert_kctx *k)
         return s;
     s = zero_points(k, ert_in(k, 3), N, "b_zero_point", &zb);
     if (s) {
-        free(za);
+        ert_tmp_free(za);
         return s;
     }
     int32_t *y = Y->data;
@@ -499,8 +500,8 @@ ert_status ert_run_matmul_integer(ert_kctx *k)
             }
         matmul_batches_next(&mb, idx, &a_off, &b_off);
     }
-    free(za);
-    free(zb);
+    ert_tmp_free(za);
+    ert_tmp_free(zb);
     return ERT_OK;
 }
 
@@ -534,7 +535,7 @@ ert_status ert_run_det(ert_kctx *k)
     ert_tensor *Y = k->out[0];
     int64_t M = X->dims[X->rank - 1];
     int64_t nb = ert_tensor_numel(Y);
-    double *a = malloc(sizeof(double) * (size_t)(M > 0 ? M * M : 1));
+    double *a = ert_tmp_alloc(sizeof(double) * (size_t)(M > 0 ? M * M : 1));
     if (!a)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for a %lldx%lld matrix",
                            (long long)M, (long long)M);
@@ -568,6 +569,6 @@ ert_status ert_run_det(ert_kctx *k)
         }
         ert_store_f64(Y->dtype, Y->data, b, det);
     }
-    free(a);
+    ert_tmp_free(a);
     return ERT_OK;
 }

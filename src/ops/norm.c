@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 static inline double ld(const ert_tensor *t, int64_t i)
 {
@@ -129,7 +130,7 @@ ert_status ert_run_batchnorm(ert_kctx *k)
     int64_t pn = ert_tensor_numel(mean);
     bool per_elem = pn != c; /* spatial = 0 form */
     int64_t np = per_elem ? c * s : c;
-    double *a = calloc((size_t)(2 * np + 2 * c + 1), sizeof(double));
+    double *a = ert_tmp_calloc((size_t)(2 * np + 2 * c + 1), sizeof(double));
     if (!a)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     double *b = a + np, *bm = b + np, *bv = bm + c;
@@ -189,7 +190,7 @@ ert_status ert_run_batchnorm(ert_kctx *k)
                 ert_store_f64(t->dtype, t->data, i, ld(src, i));
         }
     }
-    free(a);
+    ert_tmp_free(a);
     return ERT_OK;
 }
 
@@ -260,7 +261,7 @@ ert_status ert_run_instancenorm(ert_kctx *k)
     int64_t nb = x->dims[0], c = x->dims[1], s = 1;
     for (int i = 2; i < x->rank; i++)
         s *= x->dims[i];
-    double *a = calloc((size_t)(2 * c + 1), sizeof(double));
+    double *a = ert_tmp_calloc((size_t)(2 * c + 1), sizeof(double));
     if (!a)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     double *b = a + c;
@@ -278,7 +279,7 @@ ert_status ert_run_instancenorm(ert_kctx *k)
         yv.data = (char *)k->out[0]->data + (size_t)(n * c * s) * es;
         affine_nc(&xv, &yv, 1, c, s, a, b, false);
     }
-    free(a);
+    ert_tmp_free(a);
     return ERT_OK;
 }
 
@@ -379,7 +380,7 @@ ert_status ert_run_layernorm(ert_kctx *k)
     int64_t outer = 1, d = 1;
     for (int i = 0; i < x->rank; i++)
         *(i < axis ? &outer : &d) *= x->dims[i];
-    double *sc = malloc(sizeof(double) * (size_t)(2 * d + 1));
+    double *sc = ert_tmp_alloc(sizeof(double) * (size_t)(2 * d + 1));
     if (!sc)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     double *bi = sc + d;
@@ -421,7 +422,7 @@ ert_status ert_run_layernorm(ert_kctx *k)
             ert_store_f64(io->dtype, io->data, r, inv);
     }
 done:
-    free(sc);
+    ert_tmp_free(sc);
     return st;
 }
 
@@ -464,7 +465,7 @@ ert_status ert_run_groupnorm(ert_kctx *k)
         return ert_op_fail(k, ERT_ERR_SHAPE, "scale and bias must have %lld values (one per %s), "
                            "got %lld and %lld", (long long)want, per_group ? "group" : "channel",
                            (long long)sn, (long long)bn);
-    double *a = calloc((size_t)(2 * c + 1), sizeof(double));
+    double *a = ert_tmp_calloc((size_t)(2 * c + 1), sizeof(double));
     if (!a)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     double *b = a + c;
@@ -484,7 +485,7 @@ ert_status ert_run_groupnorm(ert_kctx *k)
         yv.data = (char *)k->out[0]->data + (size_t)(n * c * s) * es;
         affine_nc(&xv, &yv, 1, c, s, a, b, false);
     }
-    free(a);
+    ert_tmp_free(a);
     return ERT_OK;
 }
 
@@ -595,7 +596,7 @@ ert_status ert_run_mvn(ert_kctx *k)
             ngroups *= x->dims[a];
     }
     int64_t n = ert_tensor_numel(x), per = ngroups > 0 ? n / ngroups : 0;
-    double *sum = calloc((size_t)(2 * ngroups + 1), sizeof(double));
+    double *sum = ert_tmp_calloc((size_t)(2 * ngroups + 1), sizeof(double));
     if (!sum)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     double *sq = sum + ngroups;
@@ -629,7 +630,7 @@ ert_status ert_run_mvn(ert_kctx *k)
                 sq[g] = sqrt(per > 0 ? sq[g] / (double)per : 0.0);
         }
     }
-    free(sum);
+    ert_tmp_free(sum);
     return ERT_OK;
 }
 

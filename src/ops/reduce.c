@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 /* What is accumulated per output element. */
 typedef enum {
@@ -360,12 +361,12 @@ ert_status ert_run_reduce(ert_kctx *k)
     bool int_path = ert_dtype_is_int_or_bool(dt) && op != ERT_OP_REDUCE_LOG_SUM &&
                     op != ERT_OP_REDUCE_LOG_SUM_EXP;
     size_t esz = int_path ? sizeof(int64_t) : sizeof(double);
-    void *acc = malloc(esz * (size_t)n_out);
+    void *acc = ert_tmp_alloc(esz * (size_t)n_out);
     double *shift = NULL;
-    void *rowbuf = malloc(esz * (size_t)(p.L ? p.L : 1));
+    void *rowbuf = ert_tmp_alloc(esz * (size_t)(p.L ? p.L : 1));
     if (!acc || !rowbuf) {
-        free(acc);
-        free(rowbuf);
+        ert_tmp_free(acc);
+        ert_tmp_free(rowbuf);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %lld accumulators",
                            (long long)n_out);
     }
@@ -395,10 +396,10 @@ ert_status ert_run_reduce(ert_kctx *k)
         if (op == ERT_OP_REDUCE_LOG_SUM_EXP) {
             /* second pass: sum of exp(x - max), max kept as the shift */
             shift = a;
-            a = malloc(sizeof(double) * (size_t)n_out);
+            a = ert_tmp_alloc(sizeof(double) * (size_t)n_out);
             if (!a) {
-                free(shift);
-                free(rowbuf);
+                ert_tmp_free(shift);
+                ert_tmp_free(rowbuf);
                 return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %lld accumulators",
                                    (long long)n_out);
             }
@@ -427,9 +428,9 @@ ert_status ert_run_reduce(ert_kctx *k)
                 ert_store_f64(dt, y->data, i, v);
         }
     }
-    free(shift);
-    free(acc);
-    free(rowbuf);
+    ert_tmp_free(shift);
+    ert_tmp_free(acc);
+    ert_tmp_free(rowbuf);
     return ERT_OK;
 }
 
@@ -514,7 +515,7 @@ static ert_status cum_run(ert_kctx *k, bool prod)
         return ERT_OK;
     ert_dtype dt = x->dtype;
     bool ints = ert_dtype_is_int_or_bool(dt);
-    void *run = malloc((size_t)inner * (ints ? sizeof(uint64_t) : sizeof(double)));
+    void *run = ert_tmp_alloc((size_t)inner * (ints ? sizeof(uint64_t) : sizeof(double)));
     if (!run)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %lld running values",
                            (long long)inner);
@@ -552,7 +553,7 @@ static ert_status cum_run(ert_kctx *k, bool prod)
             }
         }
     }
-    free(run);
+    ert_tmp_free(run);
     return ERT_OK;
 }
 

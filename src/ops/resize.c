@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 enum { RZ_NEAREST = 0, RZ_LINEAR = 1, RZ_CUBIC = 2 };
 enum {
@@ -456,10 +457,10 @@ typedef struct rz_taps {
 
 static void rz_taps_free(rz_taps *t)
 {
-    free(t->idx);
-    free(t->w);
-    free(t->wf);
-    free(t->ext);
+    ert_tmp_free(t->idx);
+    ert_tmp_free(t->w);
+    ert_tmp_free(t->wf);
+    ert_tmp_free(t->ext);
 }
 
 static ert_status rz_taps_make(ert_kctx *k, const rz_plan *p, int d, rz_taps *t)
@@ -481,10 +482,10 @@ static ert_status rz_taps_make(ert_kctx *k, const rz_plan *p, int d, rz_taps *t)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "resize tables for %lld outputs x %d taps are "
                            "too large", (long long)O, n);
     t->n = n;
-    t->idx = malloc(sizeof(int64_t) * (size_t)(O * n + 1));
-    t->w = malloc(sizeof(double) * (size_t)(O * n + 1));
-    t->wf = malloc(sizeof(float) * (size_t)(O * n + 1));
-    t->ext = calloc((size_t)O + 1, 1);
+    t->idx = ert_tmp_alloc(sizeof(int64_t) * (size_t)(O * n + 1));
+    t->w = ert_tmp_alloc(sizeof(double) * (size_t)(O * n + 1));
+    t->wf = ert_tmp_alloc(sizeof(float) * (size_t)(O * n + 1));
+    t->ext = ert_tmp_calloc((size_t)O + 1, 1);
     if (!t->idx || !t->w || !t->wf || !t->ext) {
         rz_taps_free(t);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for resize tables");
@@ -694,9 +695,9 @@ static ert_status rz_run_interp(ert_kctx *k, const rz_plan *p)
     rz_taps taps[ERT_MAX_RANK];
     memset(taps, 0, sizeof taps);
     ert_status s = ERT_OK;
-    void *bufs[3] = {malloc(es * (size_t)maxn), malloc(es * (size_t)maxn), NULL};
+    void *bufs[3] = {ert_tmp_alloc(es * (size_t)maxn), ert_tmp_alloc(es * (size_t)maxn), NULL};
     if (!f32)
-        bufs[2] = malloc(sizeof(double) * (size_t)slice_in);
+        bufs[2] = ert_tmp_alloc(sizeof(double) * (size_t)slice_in);
     if (!bufs[0] || !bufs[1] || (!f32 && !bufs[2])) {
         s = ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for resize buffers");
         goto done;
@@ -739,9 +740,9 @@ static ert_status rz_run_interp(ert_kctx *k, const rz_plan *p)
 done:
     for (int i = 0; i < na; i++)
         rz_taps_free(&taps[i]);
-    free(bufs[0]);
-    free(bufs[1]);
-    free(bufs[2]);
+    ert_tmp_free(bufs[0]);
+    ert_tmp_free(bufs[1]);
+    ert_tmp_free(bufs[2]);
     return s;
 }
 
@@ -769,7 +770,7 @@ static ert_status rz_run_nearest(ert_kctx *k, const rz_plan *p)
                             (long long)p->out[d]);
             goto done;
         }
-        tab[d] = malloc(sizeof(int64_t) * (size_t)(p->out[d] + 1));
+        tab[d] = ert_tmp_alloc(sizeof(int64_t) * (size_t)(p->out[d] + 1));
         if (!tab[d]) {
             s = ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for resize tables");
             goto done;
@@ -835,7 +836,7 @@ static ert_status rz_run_nearest(ert_kctx *k, const rz_plan *p)
     }
 done:
     for (int d = 0; d < r; d++)
-        free(tab[d]);
+        ert_tmp_free(tab[d]);
     return s;
 }
 

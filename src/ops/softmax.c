@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 ert_status ert_infer_softmax(ert_kctx *k)
 {
@@ -70,7 +71,7 @@ ert_status ert_run_softmax(ert_kctx *k)
     }
     if (outer == 0 || len == 0 || inner == 0)
         return ERT_OK;
-    double *buf = malloc(sizeof(double) * (size_t)len);
+    double *buf = ert_tmp_alloc(sizeof(double) * (size_t)len);
     if (!buf)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for a line of %lld elements",
                            (long long)len);
@@ -124,7 +125,7 @@ ert_status ert_run_softmax(ert_kctx *k)
                 for (int64_t j = 0; j < len; j++)
                     ert_store_f64(dt, y->data, base + j * inner, buf[j]);
         }
-    free(buf);
+    ert_tmp_free(buf);
     return ERT_OK;
 }
 
@@ -207,7 +208,7 @@ ert_status ert_run_nll_loss(ert_kctx *k)
     /* SoftmaxCrossEntropyLoss: the log-probabilities (LogSoftmax over axis 1) */
     double *lp = NULL;
     if (sce) {
-        lp = malloc(sizeof(double) * (size_t)(nx ? nx : 1));
+        lp = ert_tmp_alloc(sizeof(double) * (size_t)(nx ? nx : 1));
         if (!lp)
             return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %lld log-probabilities",
                                (long long)nx);
@@ -242,7 +243,7 @@ ert_status ert_run_nll_loss(ert_kctx *k)
             double loss = 0.0, wt = 0.0;
             if (!(has_ignore && c == ignore)) {
                 if (c < 0 || c >= C) {
-                    free(lp);
+                    ert_tmp_free(lp);
                     return ert_op_fail(k, ERT_ERR_RUNTIME,
                                        "target value %lld at %lld is outside [0, %lld)",
                                        (long long)c, (long long)ti, (long long)C);
@@ -257,7 +258,7 @@ ert_status ert_run_nll_loss(ert_kctx *k)
             total += loss;
             wsum += wt;
         }
-    free(lp);
+    ert_tmp_free(lp);
     if (!none)
         ert_store_f64(dt, y->data, 0, mean ? total / wsum : total);
     return ERT_OK;
