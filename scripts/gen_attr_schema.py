@@ -23,7 +23,9 @@ ONNX_MAX = 17  # newest opset Debian's onnx 1.12 knows
 AUTO_PAD = "NOTSET|SAME_UPPER|SAME_LOWER|VALID"
 ACTS = ("Relu|Tanh|Sigmoid|Affine|LeakyRelu|ThresholdedRelu|ScaledTanh|HardSigmoid|Elu|"
         "Softsign|Softplus")
-CTM = "half_pixel|pytorch_half_pixel|align_corners|asymmetric|tf_half_pixel_for_nn|tf_crop_and_resize"
+# tf_half_pixel_for_nearest: the older spelling, written by exporters and accepted by ONNX
+# Runtime; resize.c reads both.
+CTM = "half_pixel|pytorch_half_pixel|align_corners|asymmetric|tf_half_pixel_for_nn|tf_half_pixel_for_nearest|tf_crop_and_resize"
 RED5 = "none|add|mul|max|min"
 # (op, attribute, first version or 0 for all) -> allowed values, '|'-separated
 ENUMS = {
