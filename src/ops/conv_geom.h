@@ -35,4 +35,9 @@ typedef struct conv_geom {
  * infer does). Works at load time (k->shapes_only, unknown dims -> -1) and run time. */
 ert_status conv_infer_common(ert_kctx *k, conv_geom *g, bool transpose);
 
+/* The geometry of a Conv or FusedConv step from its concrete inputs (X, W, B; FusedConv's
+ * Z and S are not Conv's business), for the fast kernels' plan(): runs
+ * conv_infer_common on a narrowed copy of k and puts the output shape in *y. */
+ert_status conv_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y);
+
 #endif /* ERT_CONV_GEOM_H */

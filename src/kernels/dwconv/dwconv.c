@@ -171,15 +171,9 @@ static size_t round16(size_t n)
 static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
 {
     dw_plan *pl = k->params;
-    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {k->in[0], k->in[1], ert_in(k, 2)};
-    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
-    ert_kctx c = *k;
-    c.in = in;
-    c.n_in = k->n_in < 3 ? k->n_in : 3;
-    c.out = out;
-    c.n_out = 1;
+    ert_tensor y = {0};
     conv_geom geo;
-    ert_status st = conv_infer_common(&c, &geo, false);
+    ert_status st = conv_geom_of_step(k, &geo, &y);
     if (st)
         return st;
     memset(pl, 0, sizeof *pl);
