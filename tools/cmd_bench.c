@@ -124,20 +124,11 @@ static int bench_option(bench_args *a, int c, char **argv)
         a->in.shapes[a->in.n_shapes++] = optarg;
         return -1;
     case 't':
-        if (!cli_parse_count(optarg, 1, CLI_MAX_THREADS, &a->threads))
-            return cli_usage_error(CMD, "--threads '%s': expected an integer in [1, %d]",
-                                   optarg, CLI_MAX_THREADS);
-        return -1;
+        return cli_count_option(CMD, "threads", optarg, 1, CLI_MAX_THREADS, &a->threads);
     case 'n':
-        if (!cli_parse_count(optarg, 1, MAX_ITERS, &a->iters))
-            return cli_usage_error(CMD, "--iters '%s': expected an integer in [1, %d]", optarg,
-                                   MAX_ITERS);
-        return -1;
+        return cli_count_option(CMD, "iters", optarg, 1, MAX_ITERS, &a->iters);
     case 'w':
-        if (!cli_parse_count(optarg, 0, MAX_ITERS, &a->warmup))
-            return cli_usage_error(CMD, "--warmup '%s': expected an integer in [0, %d]",
-                                   optarg, MAX_ITERS);
-        return -1;
+        return cli_count_option(CMD, "warmup", optarg, 0, MAX_ITERS, &a->warmup);
     case 'j':
         a->json = true;
         return -1;

@@ -344,20 +344,11 @@ static int run_option(run_args *a, int c, char **argv)
         a->out_dir = optarg;
         return -1;
     case 't':
-        if (!cli_parse_count(optarg, 1, CLI_MAX_THREADS, &a->threads))
-            return cli_usage_error(CMD, "--threads '%s': expected an integer in [1, %d]",
-                                   optarg, CLI_MAX_THREADS);
-        return -1;
+        return cli_count_option(CMD, "threads", optarg, 1, CLI_MAX_THREADS, &a->threads);
     case 'w':
-        if (!cli_parse_count(optarg, 0, MAX_RUNS, &a->warmup))
-            return cli_usage_error(CMD, "--warmup '%s': expected an integer in [0, %d]",
-                                   optarg, MAX_RUNS);
-        return -1;
+        return cli_count_option(CMD, "warmup", optarg, 0, MAX_RUNS, &a->warmup);
     case 'r':
-        if (!cli_parse_count(optarg, 1, MAX_RUNS, &a->repeat))
-            return cli_usage_error(CMD, "--repeat '%s': expected an integer in [1, %d]",
-                                   optarg, MAX_RUNS);
-        return -1;
+        return cli_count_option(CMD, "repeat", optarg, 1, MAX_RUNS, &a->repeat);
     case 'T':
         a->print_times = true;
         return -1;

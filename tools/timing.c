@@ -5,6 +5,8 @@
 
 #include "timing.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -27,6 +29,15 @@ bool cli_parse_count(const char *s, long lo, long hi, long *out)
         return false;
     *out = v;
     return true;
+}
+
+int cli_count_option(const char *cmd, const char *name, const char *arg, long lo, long hi,
+                     long *out)
+{
+    if (cli_parse_count(arg, lo, hi, out))
+        return -1;
+    return cli_usage_error(cmd, "--%s '%s': expected an integer in [%ld, %ld]", name, arg, lo,
+                           hi);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -13,6 +13,12 @@ double cli_now_ms(void);
 /* Parses a decimal count in [lo, hi]; false on anything else (sign, suffix, overflow). */
 bool cli_parse_count(const char *s, long lo, long hi, long *out);
 
+/* An option's count (--threads, --iters, ...): -1 when arg parses in [lo, hi] (into
+ * *out), else the usage error's exit code after "--NAME 'arg': expected an integer in
+ * [lo, hi]". */
+int cli_count_option(const char *cmd, const char *name, const char *arg, long lo, long hi,
+                     long *out);
+
 typedef struct cli_latency {
     double min, median, mean, p90, p99, max;
 } cli_latency;
