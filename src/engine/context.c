@@ -654,6 +654,8 @@ static ert_status run_step(ert_context *c, int p)
     k.ws_bytes = c->ws_cap;
     if (s->view || (c->inplace[p] && hosted_in_place(&k))) {
         view_output(&k, s->view);
+        if (c->profiling)
+            record_profile(c, p, &k, 0); /* its shape, for the per-layer table */
         return ERT_OK; /* nothing to compute: the data is where the readers look */
     }
     if (c->hooks.before && (st = c->hooks.before(c->hooks.user, p, &k)) != ERT_OK)

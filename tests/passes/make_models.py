@@ -374,6 +374,56 @@ def transpose_models(out):
         X, [vi("y", [1, 3, 4, 5])], [], ["Transpose=2", "note=cancel_but_not_removed"])
 
 
+def i64(name, vals):
+    return numpy_helper.from_array(np.array(vals, dtype=np.int64), name)
+
+
+def pad_models(out):
+    X, Y = [vi("x", [1, 3, 7, 6])], [vi("y", ["n", "c", "h", "w"])]
+    c, ci = conv("p", "pw", "y", 4, 3)
+    opt(out, "pad_conv.onnx", [node("Pad", ["x", "pp"], ["p"]), c], X, Y,
+        [i64("pp", [0, 0, 1, 2, 0, 0, 2, 1])] + ci, ["Pad=0", "Conv=1"])
+    c, ci = conv("p", "pw", "y", 4, 3, pads=[0, 0, 0, 0], strides=[2, 2])
+    opt(out, "pad_conv_opset10.onnx",
+        [node("Pad", ["x"], ["p"], pads=[0, 0, 2, 1, 0, 0, 1, 2], value=0.0), c], X, Y, ci,
+        ["Pad=0", "Conv=1"], opset=10)
+    c, ci = conv("p", "pw", "y", 4, 3, pads=None, auto_pad="VALID")
+    opt(out, "pad_conv_axes.onnx", [node("Pad", ["x", "pp", "", "ax"], ["p"]), c], X, Y,
+        [i64("pp", [1, 1, 1, 1]), i64("ax", [-1, 2])] + ci, ["Pad=0", "Conv=1"], opset=18)
+    c, ci = conv("p", "pw", "y", 4, 3)
+    opt(out, "pad_conv_value.onnx", [node("Pad", ["x", "pp", "pv"], ["p"]), c], X, Y,
+        [i64("pp", [0, 0, 1, 1, 0, 0, 1, 1]), const("pv", 1.0)] + ci,
+        ["Pad=1", "note=value_is_not_0"])
+    c, ci = conv("p", "pw", "y", 4, 4)
+    opt(out, "pad_conv_channels.onnx", [node("Pad", ["x", "pp"], ["p"]), c], X, Y,
+        [i64("pp", [0, 1, 0, 0, 0, 0, 0, 0])] + ci, ["Pad=1", "note=batch_or_channel"])
+    c, ci = conv("p", "pw", "y", 4, 3)
+    opt(out, "pad_conv_reflect.onnx", [node("Pad", ["x", "pp"], ["p"], mode="reflect"), c], X, Y,
+        [i64("pp", [0, 0, 1, 1, 0, 0, 1, 1])] + ci, ["Pad=1", "note=not_mode_constant"])
+    c, ci = conv("p", "pw", "y", 4, 3)
+    opt(out, "pad_conv_crop.onnx", [node("Pad", ["x", "pp"], ["p"]), c], X, Y,
+        [i64("pp", [0, 0, -1, 1, 0, 0, 1, 1])] + ci, ["Pad=1", "note=crops"])
+    c, ci = conv("p", "pw", "y", 4, 3)
+    opt(out, "pad_conv_shared.onnx",
+        [node("Pad", ["x", "pp"], ["p"]), c, node("Relu", ["p"], ["y2"])], X, Y + [vi("y2", [1, 3, 9, 8])],
+        [i64("pp", [0, 0, 1, 1, 0, 0, 1, 1])] + ci, ["Pad=1", "note=other_consumers"])
+    pp = [i64("pp", [0, 0, 1, 0, 0, 0, 2, 1])]
+    opt(out, "pad_avgpool.onnx",
+        [node("Pad", ["x", "pp"], ["p"]), node("AveragePool", ["p"], ["y"], kernel_shape=[3, 2])],
+        X, Y, pp, ["Pad=0", "AveragePool=1"])
+    opt(out, "pad_avgpool_include.onnx",
+        [node("Pad", ["x", "pp"], ["p"]),
+         node("AveragePool", ["p"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+              count_include_pad=1)], X, Y, pp, ["Pad=0", "AveragePool=1"])
+    opt(out, "pad_avgpool_exclude.onnx",
+        [node("Pad", ["x", "pp"], ["p"]),
+         node("AveragePool", ["p"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])], X, Y, pp,
+        ["Pad=1", "note=without_counting"])
+    opt(out, "pad_maxpool.onnx",
+        [node("Pad", ["x", "pp"], ["p"]), node("MaxPool", ["p"], ["y"], kernel_shape=[3, 3])],
+        X, Y, pp, ["Pad=1", "MaxPool=1"])
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     fused_conv_models(out)
@@ -384,6 +434,7 @@ def main(out):
     fuse_models(out)
     matmul_models(out)
     transpose_models(out)
+    pad_models(out)
     with open(os.path.join(out, "manifest.txt"), "w") as f:
         f.write("\n".join(MANIFEST) + "\n")
     print("wrote %d checks to %s" % (len(MANIFEST), out))
