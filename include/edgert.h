@@ -145,6 +145,18 @@ ERT_API ert_status ert_context_run(ert_context *c);
 ERT_API ert_status ert_context_get_output(ert_context *c, int index, ert_tensor_info *info,
                                           const void **data, size_t *nbytes);
 
+/* Where a context's memory goes. The arena is laid out at the start of the second run
+ * with the same input shapes (the first one measures every intermediate); before that
+ * this returns ERT_ERR_STATE. */
+typedef struct ert_memory_info {
+    size_t arena_bytes;     /* one 64-byte aligned arena holding every planned intermediate */
+    size_t naive_bytes;     /* the same intermediates, each in a buffer of its own */
+    size_t workspace_bytes; /* kernels' scratch (packing buffers, im2col rows), one for all layers */
+    size_t weight_bytes;    /* the model's constants after folding (shared by its contexts) */
+    size_t reserved[4];
+} ert_memory_info;
+ERT_API ert_status ert_context_memory_info(ert_context *c, ert_memory_info *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -107,6 +107,7 @@ typedef struct bench_state {
     layer_row *rows;
     cli_latency lat;
     cli_macs gmacs;       /* whole model, load-time shapes */
+    ert_memory_info mem;  /* after the runs (arena 0: no plan, e.g. one run only) */
 } bench_state;
 
 /* ---- options ---- */
@@ -389,6 +390,11 @@ static void json_layers(const bench_state *s)
     printf("]");
 }
 
+static double mib(size_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
+
 static void print_json(const bench_args *a, const bench_state *s)
 {
     double gmacs = (double)s->gmacs.value / 1e9;
@@ -408,6 +414,9 @@ static void print_json(const bench_args *a, const bench_state *s)
            "\"peak_pct\":%.2f,\"peak_rss_mb\":%.1f,\"profile\":%s", (long long)s->gmacs.value, gmacs,
            s->gmacs.is_min ? "true" : "false", gf, s->peak_gflops,
            pct_of_peak(gf, s->peak_gflops), peak_rss_mb(), a->profile ? "true" : "false");
+    printf(",\"arena_bytes\":%zu,\"naive_bytes\":%zu,\"workspace_bytes\":%zu,"
+           "\"weight_bytes\":%zu", s->mem.arena_bytes, s->mem.naive_bytes,
+           s->mem.workspace_bytes, s->mem.weight_bytes);
     printf(",\"times_ms\":[");
     for (long i = 0; i < a->iters; i++)
         printf("%s%.4f", i ? "," : "", s->times[i]);
@@ -433,7 +442,9 @@ static void print_summary(const bench_args *a, const bench_state *s)
     printf("compute     %s%.3f GMACs -> %.2f GFLOP/s at the median (%.1f%% of peak)\n",
            s->gmacs.is_min ? ">= " : "", (double)s->gmacs.value / 1e9, gf,
            pct_of_peak(gf, s->peak_gflops));
-    printf("memory      peak RSS %.1f MiB\n", peak_rss_mb());
+    printf("memory      peak RSS %.1f MiB; arena %.2f MiB (%.2f MiB without reuse), "
+           "workspace %.2f MiB, weights %.2f MiB\n", peak_rss_mb(), mib(s->mem.arena_bytes),
+           mib(s->mem.naive_bytes), mib(s->mem.workspace_bytes), mib(s->mem.weight_bytes));
 }
 
 #define NAME_COLS 28 /* width of the layer-name column */
@@ -512,6 +523,7 @@ int cli_cmd_bench(int argc, char **argv)
         goto out;
     if (a.profile && (rc = summarize_layers(&a, &s)) != CLI_EXIT_OK)
         goto out;
+    (void)ert_context_memory_info(s.ctx, &s.mem);
     if (a.json) {
         print_json(&a, &s);
         goto out;

@@ -110,6 +110,76 @@ static void print_optimizer(const ert_graph *g, const ert_pass_notes *notes)
         printf("  ... and %d more\n", notes->n_dropped);
 }
 
+/* ---- --optimized: the memory plan ---- */
+
+/* Sets every input of a fresh context to zeros of its (concrete) load-time shape; false
+ * with *why when a shape is not known. */
+static bool zero_inputs(ert_model *m, ert_context *c, const char **why)
+{
+    for (int i = 0; i < ert_model_num_inputs(m); i++) {
+        ert_tensor_info info;
+        if (ert_model_input_info(m, i, &info) != ERT_OK || info.rank < 0) {
+            *why = "an input's rank is unknown";
+            return false;
+        }
+        size_t n = 1;
+        for (int d = 0; d < info.rank; d++) {
+            if (info.dims[d] < 0) {
+                *why = "give every input's shape with --shapes NAME:DIMS to see it";
+                return false;
+            }
+            n *= (size_t)info.dims[d];
+        }
+        size_t bytes = n * ert_dtype_size(info.dtype);
+        void *zeros = calloc(1, bytes ? bytes : 1);
+        ert_status st = zeros ? ert_context_set_input(c, info.name, info.dtype, info.rank,
+                                                      info.dims, zeros, bytes)
+                              : ERT_ERR_NO_MEMORY;
+        free(zeros);
+        if (st != ERT_OK) {
+            *why = ert_context_last_error(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Loads the model as `run` would (heuristic kernels, --shapes fixed), runs it twice on
+ * zeros (the first run sizes every intermediate, the second lays out the arena) and
+ * prints the arena against the naive sum of the intermediates. */
+static void print_memory_plan(const char *path, const char *shapes, bool lenient)
+{
+    ert_load_options lo = {.fold_constants = 1, .lenient_attributes = lenient, .tune = 0,
+                           .input_shapes = shapes};
+    ert_model *m = NULL;
+    ert_context *c = NULL;
+    ert_memory_info mem;
+    const char *why = NULL;
+    printf("Memory plan (zero inputs, heuristic kernels):\n");
+    if (ert_model_load_file(path, &lo, &m) != ERT_OK)
+        why = m ? ert_model_last_error(m) : "out of memory";
+    else if (ert_context_create(m, &c) != ERT_OK)
+        why = c ? ert_context_last_error(c) : "out of memory";
+    else if (zero_inputs(m, c, &why) &&
+             (ert_context_run(c) != ERT_OK || ert_context_run(c) != ERT_OK ||
+              ert_context_memory_info(c, &mem) != ERT_OK))
+        why = ert_context_last_error(c);
+    if (why) {
+        printf("  not measured: %s\n", why);
+    } else {
+        double mb = 1024.0 * 1024.0;
+        printf("  arena        %10.2f MiB  (intermediates each in a buffer of its own: %.2f MiB, "
+               "%.1fx more)\n", (double)mem.arena_bytes / mb, (double)mem.naive_bytes / mb,
+               mem.arena_bytes ? (double)mem.naive_bytes / (double)mem.arena_bytes : 0.0);
+        printf("  workspace    %10.2f MiB  (kernels' scratch, one for all layers)\n",
+               (double)mem.workspace_bytes / mb);
+        printf("  weights      %10.2f MiB  (constants after folding)\n",
+               (double)mem.weight_bytes / mb);
+    }
+    ert_context_free(c);
+    ert_model_free(m);
+}
+
 /* ---- MACs: tools/macs.c (shared with bench --profile) ---- */
 
 /* ---- histogram ---- */
@@ -313,6 +383,11 @@ int cli_cmd_inspect(int argc, char **argv)
         return CLI_EXIT_LOAD;
     }
 
+    char shape_list[4096] = "";
+    for (int k = 0; k < n_shapes; k++) {
+        size_t used = strlen(shape_list);
+        snprintf(shape_list + used, sizeof shape_list - used, "%s%s", used ? "," : "", shapes[k]);
+    }
     for (int k = 0; k < n_shapes; k++) {
         char *list = strdup(shapes[k]), *save = NULL;
         int rc = list ? CLI_EXIT_OK : CLI_EXIT_LOAD;
@@ -514,8 +589,10 @@ int cli_cmd_inspect(int argc, char **argv)
         }
     }
 
-    if (notes)
+    if (notes) {
         print_optimizer(g, notes);
+        print_memory_plan(path, shape_list, lenient);
+    }
 
     if (n_unsupported) {
         printf("Unsupported nodes (%d):\n", n_unsupported);

@@ -60,10 +60,11 @@ static ert_status alloc_arrays(ert_context *c)
     c->slot_bytes = calloc(nv, sizeof(size_t));
     c->old_dims = calloc((size_t)m->max_io * (ERT_MAX_RANK + 1), sizeof(int64_t));
     c->inplace = calloc(ns, sizeof(bool));
+    c->share_in = malloc(nv * sizeof(int));
     c->params = aligned_alloc(ERT_ARENA_ALIGN, ns * ERT_STEP_PARAMS_BYTES);
     if (!c->vals || !c->input_set || !c->in_ptrs || !c->out_ptrs || !c->gen || !c->in_gen ||
         !c->step_gen || !c->step_ready || !c->ws_need || !c->slot_kind || !c->slot_off ||
-        !c->slot_bytes || !c->old_dims || !c->inplace || !c->params)
+        !c->slot_bytes || !c->old_dims || !c->inplace || !c->share_in || !c->params)
         return ERT_ERR_NO_MEMORY;
     memset(c->params, 0, ns * ERT_STEP_PARAMS_BYTES);
     return ERT_OK;
@@ -78,6 +79,7 @@ static void init_slots(ert_context *c)
     for (int i = 0; i < g->n_values; i++) {
         c->vals[i].dtype = g->values[i].t.dtype;
         c->vals[i].rank = -1;
+        c->share_in[i] = -1;
         c->slot_kind[i] = g->values[i].kind == ERT_VALUE_CONST || m->alias_of[i] >= 0
                               ? ERT_SLOT_NONE /* constants; views read another value's buffer */
                               : ERT_SLOT_OWN;
@@ -135,6 +137,7 @@ void ert_context_free(ert_context *c)
     free(c->slot_bytes);
     free(c->old_dims);
     free(c->inplace);
+    free(c->share_in);
     free(c->params);
     free(c->ws);
     free(c->arena);
@@ -349,14 +352,38 @@ static bool concat_fits(const ert_context *c, int p)
     return true;
 }
 
+/* The input of step p whose arena slot output 0 takes for the current shapes (same
+ * dtype and size, allowed by the step's reuse_mask), or -1. */
+static int reuse_input(const ert_context *c, int p)
+{
+    const ert_step *s = &c->m->steps[p];
+    const ert_node *n = &c->m->g->nodes[s->node];
+    if (!s->reuse_mask)
+        return -1;
+    int out = n->outputs[0];
+    size_t ob = value_bytes(c, out);
+    for (int i = 0; i < n->n_inputs && i < 32; i++) {
+        int v = n->inputs[i];
+        if ((s->reuse_mask >> i & 1u) && ob > 0 && value_bytes(c, v) == ob &&
+            c->vals[v].dtype == c->vals[out].dtype && ert_tensor_is_dense(&c->vals[v]))
+            return v;
+    }
+    return -1;
+}
+
 /* Values that go into the arena: produced by a step that does not keep own outputs,
  * dense, not a view, not hosted by an in-place Concat (whose item covers its inputs'
- * lifetimes from the first producer on). */
-static int collect_items(ert_context *c, plan_item *items)
+ * lifetimes from the first producer on). An elementwise output that takes its input's
+ * slot (share_in) extends that input's item instead of getting one; item_of maps a
+ * value to its item before sorting. */
+static int collect_items(ert_context *c, plan_item *items, int *item_of)
 {
     const ert_model *m = c->m;
     const ert_graph *g = m->g;
     int n = 0;
+    c->naive_bytes = 0;
+    for (int v = 0; v < g->n_values; v++)
+        item_of[v] = c->share_in[v] = -1;
     for (int p = 0; p < m->n_steps; p++)
         c->inplace[p] = concat_fits(c, p);
     for (int p = 0; p < m->n_steps; p++) {
@@ -369,24 +396,42 @@ static int collect_items(ert_context *c, plan_item *items)
             if (v < 0 || !ert_tensor_is_dense(&c->vals[v]))
                 continue;
             int last = m->last_use[v] < p ? p : m->last_use[v], first = p;
+            c->naive_bytes += align_up(value_bytes(c, v));
             if (last > p && c->inplace[last] && m->steps[last].concat_host &&
                 g->nodes[m->steps[last].node].outputs[0] != v)
                 continue; /* written straight into the Concat's output */
+            int r = i == 0 ? reuse_input(c, p) : -1;
+            if (r >= 0 && item_of[r] >= 0) {
+                plan_item *it = &items[item_of[r]];
+                it->last = last > it->last ? last : it->last;
+                item_of[v] = item_of[r];
+                c->share_in[v] = r;
+                continue;
+            }
             for (int j = 0; c->inplace[p] && j < nd->n_inputs; j++)
                 if (m->producer_step[nd->inputs[j]] < first)
                     first = m->producer_step[nd->inputs[j]];
             size_t bytes = value_bytes(c, v);
+            item_of[v] = n;
             items[n++] = (plan_item){v, first, last, align_up(bytes ? bytes : 1)};
         }
     }
     return n;
 }
 
-/* The inputs of in-place Concats get slots inside their output's. */
+/* The inputs of in-place Concats get slots inside their output's; in-place elementwise
+ * outputs the slot of their input (in step order: that input's slot is set). */
 static void place_hosted(ert_context *c)
 {
     const ert_model *m = c->m;
     for (int p = 0; p < m->n_steps; p++) {
+        int out = m->g->nodes[m->steps[p].node].outputs[0], r = out >= 0 ? c->share_in[out] : -1;
+        if (r >= 0) {
+            ert_tensor_free_data(&c->vals[out]);
+            c->slot_kind[out] = ERT_SLOT_ARENA;
+            c->slot_off[out] = c->slot_off[r];
+            c->slot_bytes[out] = c->slot_bytes[r];
+        }
         if (!c->inplace[p])
             continue;
         const ert_node *n = &m->g->nodes[m->steps[p].node];
@@ -407,19 +452,21 @@ static ert_status plan_arena(ert_context *c)
     const ert_graph *g = c->m->g;
     plan_item *items = malloc(sizeof *items * (size_t)(g->n_values + 1));
     size_t *off = malloc(sizeof *off * (size_t)(g->n_values + 1));
-    if (!items || !off) {
+    int *item_of = malloc(sizeof *item_of * (size_t)(g->n_values + 1));
+    if (!items || !off || !item_of) {
         free(items);
         free(off);
+        free(item_of);
         return ERT_ERR_NO_MEMORY;
     }
-    int n = collect_items(c, items);
+    int n = collect_items(c, items, item_of);
+    free(item_of);
     qsort(items, (size_t)n, sizeof *items, by_size_desc);
-    size_t total = 0, naive = 0;
+    size_t total = 0;
     for (int i = 0; i < n; i++) {
         off[i] = place(items, off, i, &items[i]);
         if (off[i] + items[i].bytes > total)
             total = off[i] + items[i].bytes;
-        naive += items[i].bytes;
     }
     ert_status st = ERT_OK;
     if (total > c->arena_bytes) {
@@ -438,7 +485,6 @@ static ert_status plan_arena(ert_context *c)
     }
     if (st == ERT_OK)
         place_hosted(c);
-    c->naive_bytes = naive;
     c->planned = st == ERT_OK;
     free(items);
     free(off);
@@ -449,6 +495,24 @@ void ert_context_memory(const ert_context *c, size_t *arena_bytes, size_t *naive
 {
     *arena_bytes = c->planned ? c->arena_bytes : 0;
     *naive_bytes = c->planned ? c->naive_bytes : 0;
+}
+
+ert_status ert_context_memory_info(ert_context *c, ert_memory_info *out)
+{
+    if (!c || !out)
+        return ERT_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    const ert_graph *g = c->m->g;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].kind == ERT_VALUE_CONST && g->values[v].t.data)
+            out->weight_bytes += g->values[v].t.nbytes;
+    out->workspace_bytes = c->ws_cap;
+    if (!c->planned)
+        return ert_errf(&c->err, ERT_ERR_STATE, "no memory plan yet: the arena "
+                        "is laid out by the second run with the same input shapes");
+    out->arena_bytes = c->arena_bytes;
+    out->naive_bytes = c->naive_bytes;
+    return ERT_OK;
 }
 
 /* ---- the run loop ---- */
@@ -497,8 +561,13 @@ static ert_status place_output(ert_context *c, ert_kctx *k, int i)
     ert_status st = ert_step_output_bytes(k, i, &bytes);
     if (st != ERT_OK)
         return st;
+    int r = c->share_in[v];
     if (c->slot_kind[v] == ERT_SLOT_ARENA) {
-        if (bytes <= c->slot_bytes[v]) {
+        /* a slot shared with an input holds only while both keep the planned size (a
+         * broadcast input must not sit under a larger output) */
+        bool shared_ok = r < 0 || (value_bytes(c, r) == bytes && c->vals[r].data ==
+                                   (unsigned char *)c->arena + c->slot_off[v]);
+        if (bytes <= c->slot_bytes[v] && shared_ok) {
             o->data = (unsigned char *)c->arena + c->slot_off[v];
             o->nbytes = bytes;
             o->capacity = 0;

@@ -29,6 +29,9 @@ typedef struct ert_step {
                                 * buffer with another shape (no copy, no kernel) */
     bool concat_host;          /* Concat whose inputs may be written in place into its
                                 * output (decided per shape when the arena is laid out) */
+    unsigned reuse_mask;       /* bit i: output 0 may take input i's arena slot (an
+                                * elementwise kernel, input i read last here; decided per
+                                * shape when the arena is laid out) */
     int gen_off;               /* first of its n_inputs slots in a context's step_gen */
 } ert_step;
 
@@ -92,6 +95,8 @@ struct ert_context {
     size_t naive_bytes;   /* sum of the planned intermediates, for reports */
     bool planned;         /* the arena matches the shapes of the last run */
     bool *inplace;        /* per step: concat_host whose inputs sit in its output now */
+    int *share_in;        /* per value: the input of its producer whose arena slot it
+                           * took (elementwise in place), -1 if none */
     struct ert_threadpool *pool;
     bool profiling;
     ert_step_profile *prof; /* per step, while profiling */

@@ -180,8 +180,43 @@ static bool can_host(const ert_model *m, const ert_step *s)
     return true;
 }
 
-/* Views alias their input; Concat hosts are marked. Runs after plan_lifetimes: a view's
- * root value must stay live as long as any view of it is read. */
+/* True if a Concat host reads v (v is then written into the Concat's output). */
+static bool hosted_by_concat(const ert_model *m, int v)
+{
+    for (int p = 0; p < m->n_steps; p++) {
+        const ert_node *n = &m->g->nodes[m->steps[p].node];
+        for (int i = 0; m->steps[p].concat_host && i < n->n_inputs; i++)
+            if (n->inputs[i] == v)
+                return true;
+    }
+    return false;
+}
+
+/* Inputs of step p whose buffer its output 0 may take: those the kernel allows
+ * (ert_cpu_kernel_inplace_inputs), narrowed to intermediates written by an ordinary step (not a view,
+ * not sized at run time), not viewed by others and read for the last time here; output
+ * 0 must be an ordinary arena value too (not written into a Concat). */
+static unsigned reuse_mask(const ert_model *m, int p)
+{
+    const ert_step *s = &m->steps[p];
+    const ert_node *n = &m->g->nodes[s->node];
+    unsigned mask = ert_cpu_kernel_inplace_inputs(s->kernel), ok = 0;
+    int out = n->n_outputs > 0 ? n->outputs[0] : -1;
+    if (!mask || out < 0 || s->own_outputs || s->view || hosted_by_concat(m, out))
+        return 0;
+    for (int i = 0; i < n->n_inputs && i < 32; i++) {
+        int v = n->inputs[i], q = v >= 0 ? m->producer_step[v] : -1;
+        if ((mask >> i & 1u) && q >= 0 && m->g->values[v].kind == ERT_VALUE_INTERMEDIATE &&
+            m->last_use[v] == p && !m->steps[q].own_outputs && !m->steps[q].view &&
+            m->alias_of[v] < 0 && !m->steps[q].concat_host)
+            ok |= 1u << i;
+    }
+    return ok;
+}
+
+/* Views alias their input; Concat hosts are marked; elementwise steps that may work in
+ * place get their reuse_mask. Runs after plan_lifetimes: a view's root value must stay
+ * live as long as any view of it is read. */
 static ert_status plan_aliases(ert_model *m)
 {
     const ert_graph *g = m->g;
@@ -204,6 +239,8 @@ static ert_status plan_aliases(ert_model *m)
         }
         s->concat_host = can_host(m, s);
     }
+    for (int p = 0; p < m->n_steps; p++)
+        m->steps[p].reuse_mask = reuse_mask(m, p);
     return ERT_OK;
 }
 

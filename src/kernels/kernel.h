@@ -39,6 +39,11 @@ typedef struct ert_kernel {
 int ert_cpu_kernels(const ert_node *n, const ert_graph *g, ert_isa isa,
                     const ert_kernel **out, int max);
 
+/* Inputs whose buffer k's output 0 may take when both have the same size (bit i: input
+ * i): elementwise kernels that read each element before writing it (unary: X; binary:
+ * A or B). 0 for every other kernel. The arena planner decides per shape. */
+unsigned ert_cpu_kernel_inplace_inputs(const ert_kernel *k);
+
 /* The kernel with this name, or NULL. */
 const ert_kernel *ert_cpu_kernel_by_name(const char *name);
 

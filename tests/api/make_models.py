@@ -127,6 +127,26 @@ def shape_subgraph(out):
          os.path.join(out, "shape_subgraph.onnx"))
 
 
+def inplace_chain(out):
+    """Elementwise chain y = Tanh(Sigmoid(x) + b) * k, every dim symbolic: each step may
+    write over its input's buffer (the test changes the broadcast direction between runs)."""
+    sym = lambda p: [p + "0", p + "1", p + "2", p + "3"]
+    nodes = [
+        helper.make_node("Sigmoid", ["x"], ["s"], name="sig"),
+        helper.make_node("Add", ["s", "b"], ["a"], name="add"),
+        helper.make_node("Tanh", ["a"], ["t"], name="tanh"),
+        helper.make_node("Mul", ["t", "k"], ["y"], name="mul"),
+    ]
+    init = [numpy_helper.from_array(np.array([1.5], dtype=np.float32), "k")]
+    graph = helper.make_graph(
+        nodes, "inplace_chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, sym("x")),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, sym("b"))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, sym("y"))], init)
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+         os.path.join(out, "inplace_chain.onnx"))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -139,6 +159,7 @@ def main():
     external(out)
     huge(out)
     shape_subgraph(out)
+    inplace_chain(out)
     with open(os.path.join(out, "small_cnn.onnx"), "rb") as f:
         data = f.read()
     with open(os.path.join(out, "truncated.onnx"), "wb") as f:
