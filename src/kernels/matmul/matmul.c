@@ -1,0 +1,607 @@
+/*
+ * matmul.c - float32 MatMul and Gemm on the packed SGEMM (kernels/gemm/gemm.h).
+ *
+ * Orientation: Y[M,N] = op(A)[M,K] * op(B)[K,N], rows = M as in the model. The
+ * activation A is packed per run into the workspace (alpha folded in; O(M*K), 1/N of
+ * the FLOPs) and B, usually the constant weight, is read in place as sgemm's plain B,
+ * so nothing is copied per run but A. A constant 2-D A (MatMul W*X, Gemm with constant
+ * A) is packed once at load; a constant transposed Gemm B is transposed once at load
+ * into a row-major [K,N] copy; a run-time transposed B (rare) is gathered row by row
+ * through sgemm's generated-B callback. The transposed product Y^T = B^T A^T (weights
+ * packed at load as sgemm's A) was rejected: its B (= A^T) is not row-major and its C
+ * (= Y^T) has a column stride, which sgemm has no store for; packing A per run costs
+ * less than either transpose.
+ *
+ * MatMul batches: when B has no batch (or broadcasts over all of it) and A is dense,
+ * the batch folds into M (one GEMM of count*M rows: [1,40,120] x [120,360] is one
+ * 40-row GEMM); otherwise one GEMM per broadcast batch, A packed once when A is the
+ * broadcast side, batches spread over the threads when there are at least as many as
+ * threads (attention's 8 heads of 40x40x15), else each GEMM threaded inside.
+ * M = 1 (a row vector: batch-1 classifiers, decoders) runs the matrix-vector kernels of
+ * gemv_isa.h instead: the 8-row tile would compute seven zero rows.
+ *
+ * Gemm's C term: a row vector (C of shape [N], [1,N], scalar) is the epilogue's
+ * residual with ldr = 0; a column vector ([M,1]) its per-row bias; a full [M,N] C the
+ * residual with ldr = N. beta != 1 scales a vector into the workspace; a full C with
+ * beta != 1 is written to Y as beta*C first and added in place (sgemm's R == C mode).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/gemm/gemm.h"
+#include "kernels/matmul/gemv_isa.h"
+#include "kernels/matmul/matmul.h"
+#include "runtime/threadpool.h"
+
+/* Constants prepared at load for one ISA's tile. */
+typedef struct mm_packed {
+    ert_isa isa;
+    float *a;          /* constant op(A) packed with alpha folded (64-byte aligned), or NULL */
+    int64_t am, ak;    /* its M and K */
+    float *bt;         /* constant Gemm B with transB: row-major [K, N] copy, or NULL */
+    int64_t bk, bn;    /* its K and N */
+} mm_packed;
+
+/* How Gemm's C enters the epilogue. */
+enum { C_NONE, C_ROW, C_COL, C_FULL };
+
+/* One step's geometry and tactic, in k->params. */
+typedef struct mm_plan {
+    int64_t M, N, K;            /* of each GEMM (M includes a folded batch) */
+    int64_t count;              /* GEMMs per run (broadcast batch) */
+    int brank;                  /* batch rank of the odometer (0 when count == 1) */
+    int64_t dims[ERT_MAX_RANK]; /* output batch dims */
+    int64_t as[ERT_MAX_RANK];   /* A's element stride per batch dim (0: broadcast) */
+    int64_t bs[ERT_MAX_RANK];   /* B's */
+    int64_t a_rs, a_cs;         /* op(A)[i][k] = A[i * a_rs + k * a_cs] */
+    int64_t b_ld;               /* plain B: op(B)[k][n] = B[k * b_ld + n] */
+    bool b_gen;                 /* run-time transB: op(B)[k][n] = B[n * b_ld + k], gathered */
+    bool b_bt;                  /* B is the packed transposed copy */
+    bool a_packed;              /* A is the load-time packed copy */
+    bool a_shared;              /* A identical for every batch: packed once per run */
+    bool gemv;                  /* M == 1: matrix-vector kernels */
+    bool batch_par;             /* batches spread over threads (one GEMM per task) */
+    float alpha, beta;
+    int cmode;                  /* C_* */
+    int64_t c_sm, c_sn;         /* C's element strides along M and N (0: broadcast) */
+    bool c_prep;                /* the C vector is scaled into the workspace */
+    int threads;                /* pool size at plan time */
+    size_t c_off;               /* workspace bytes: prepared C vector at c_off */
+    size_t shared_off;          /* shared packed A */
+    size_t slot_off, slot_bytes;/* per-thread slots: [packed A][sgemm workspace] */
+    size_t slot_a_bytes;        /* packed A bytes inside a slot (0: not packed there) */
+    size_t sg_bytes;            /* sgemm workspace bytes in a slot */
+    size_t ws_bytes;            /* total reported by plan */
+} mm_plan;
+
+_Static_assert(sizeof(mm_plan) <= ERT_STEP_PARAMS_BYTES, "mm_plan exceeds the block");
+
+#define MM_ALIGN 64
+#define GEMV_MIN_COLS 128 /* columns per GEMV task: below it thread hand-off costs more */
+
+static size_t align_up(size_t v)
+{
+    return (v + MM_ALIGN - 1) / MM_ALIGN * MM_ALIGN;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* ---- packing ---- */
+
+/* op(A) (strides a_rs, a_cs) times alpha into sgemm's packed-A layout (gemm.h): panels
+ * of mr rows, K groups of mr floats, rows past M and the tail zero. Both source
+ * orders get a unit-stride inner loop on one side. */
+static void pack_a_scaled(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
+                          int64_t a_cs, float alpha, float *dst)
+{
+    int mr = ert_sgemm_tile_of(isa).mr;
+    for (int64_t i0 = 0; i0 < M; i0 += mr) {
+        float *panel = dst + i0 * K;
+        int rows = M - i0 < mr ? (int)(M - i0) : mr;
+        if (a_cs == 1 || rows == 1) {
+            for (int r = 0; r < rows; r++) {
+                const float *src = A + (i0 + r) * a_rs;
+                for (int64_t k = 0; k < K; k++)
+                    panel[k * mr + r] = alpha * src[k * a_cs];
+            }
+            for (int r = rows; r < mr; r++)
+                for (int64_t k = 0; k < K; k++)
+                    panel[k * mr + r] = 0.0f;
+        } else {
+            for (int64_t k = 0; k < K; k++) {
+                const float *src = A + i0 * a_rs + k * a_cs;
+                for (int r = 0; r < mr; r++)
+                    panel[k * mr + r] = r < rows ? alpha * src[r * a_rs] : 0.0f;
+            }
+        }
+    }
+    size_t used = (size_t)(ceil_div(M, mr) * mr * K);
+    size_t total = ert_sgemm_packed_a_floats(isa, M, K);
+    memset(dst + used, 0, (total - used) * sizeof(float));
+}
+
+static bool is_f32(const ert_graph *g, int v)
+{
+    return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
+}
+
+static bool is_const(const ert_graph *g, int v)
+{
+    const ert_value *x = &g->values[v];
+    return x->kind == ERT_VALUE_CONST && x->t.data && ert_tensor_shape_known(&x->t);
+}
+
+static bool supports(const ert_node *n, const ert_graph *g)
+{
+    if (!n->op || (n->op->id != ERT_OP_MATMUL && n->op->id != ERT_OP_GEMM))
+        return false;
+    bool gemm = n->op->id == ERT_OP_GEMM;
+    int n_in = n->n_inputs - n->n_captures;
+    if (n_in < 2 || n_in > (gemm ? 3 : 2) || n->inputs[0] < 0 || n->inputs[1] < 0)
+        return false;
+    for (int i = 0; i < n_in; i++)
+        if (!is_f32(g, n->inputs[i]))
+            return false;
+    if (gemm)
+        for (int i = 0; i < 2; i++) {
+            int r = g->values[n->inputs[i]].t.rank;
+            if (r >= 0 && r != 2)
+                return false;
+        }
+    return true;
+}
+
+static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
+                           ert_err *err)
+{
+    bool gemm = n->op->id == ERT_OP_GEMM;
+    mm_packed *p = calloc(1, sizeof *p);
+    if (!p)
+        goto oom;
+    p->isa = isa;
+    bool ta = gemm && ert_attr_int(n, "transA", 0) != 0;
+    bool tb = gemm && ert_attr_int(n, "transB", 0) != 0;
+    float alpha = gemm ? ert_attr_float(n, "alpha", 1.0f) : 1.0f;
+    const ert_tensor *a = &g->values[n->inputs[0]].t, *b = &g->values[n->inputs[1]].t;
+    if (is_const(g, n->inputs[0]) && a->rank == 2) {
+        p->am = a->dims[ta ? 1 : 0];
+        p->ak = a->dims[ta ? 0 : 1];
+        size_t bytes = ert_sgemm_packed_a_floats(isa, p->am, p->ak) * sizeof(float);
+        p->a = aligned_alloc(MM_ALIGN, align_up(bytes > 0 ? bytes : MM_ALIGN));
+        if (!p->a)
+            goto oom;
+        pack_a_scaled(isa, p->am, p->ak, a->data, ta ? 1 : p->ak, ta ? p->am : 1, alpha, p->a);
+    }
+    if (tb && is_const(g, n->inputs[1]) && b->rank == 2) {
+        p->bn = b->dims[0];
+        p->bk = b->dims[1];
+        size_t cnt = (size_t)(p->bk * p->bn);
+        p->bt = malloc((cnt > 0 ? cnt : 1) * sizeof(float));
+        if (!p->bt)
+            goto oom;
+        const float *src = b->data;
+        enum { TB = 32 }; /* transposed in tiles: both sides stay in L1 */
+        for (int64_t n0 = 0; n0 < p->bn; n0 += TB)
+            for (int64_t k0 = 0; k0 < p->bk; k0 += TB)
+                for (int64_t i = n0; i < n0 + TB && i < p->bn; i++)
+                    for (int64_t k = k0; k < k0 + TB && k < p->bk; k++)
+                        p->bt[k * p->bn + i] = src[i * p->bk + k];
+    }
+    *packed = p;
+    return ERT_OK;
+oom:
+    if (p) {
+        free(p->a);
+        free(p);
+    }
+    return ert_errf(err, ERT_ERR_NO_MEMORY, "%s: out of memory preparing constants",
+                    n->op->name);
+}
+
+static void free_packed(void *packed)
+{
+    mm_packed *p = packed;
+    if (p) {
+        free(p->a);
+        free(p->bt);
+    }
+    free(p);
+}
+
+/* ---- reshape ---- */
+
+/* MatMul: numpy shapes, batch strides, folding. */
+static ert_status plan_matmul(ert_kctx *k, const mm_packed *p, mm_plan *pl)
+{
+    const ert_tensor *A = k->in[0], *B = k->in[1], *Y = k->out[0];
+    if (A->rank < 1 || B->rank < 1)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "operands must have rank >= 1, got %d and %d",
+                           A->rank, B->rank);
+    int64_t M = A->rank >= 2 ? A->dims[A->rank - 2] : 1, K = A->dims[A->rank - 1];
+    int64_t Kb = B->rank >= 2 ? B->dims[B->rank - 2] : B->dims[0];
+    int64_t N = B->rank >= 2 ? B->dims[B->rank - 1] : 1;
+    if (K != Kb)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "inner dimensions differ: %lld and %lld",
+                           (long long)K, (long long)Kb);
+    int brank = Y->rank - (A->rank >= 2) - (B->rank >= 2);
+    int na = A->rank > 2 ? A->rank - 2 : 0, nb = B->rank > 2 ? B->rank - 2 : 0;
+    if (brank < na || brank < nb)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "output rank %d does not fit the operands",
+                           Y->rank);
+    pl->brank = brank;
+    pl->count = 1;
+    const ert_tensor *ops[2] = {A, B};
+    int nbs[2] = {na, nb};
+    int64_t mats[2] = {M * K, K * N}, *strides[2] = {pl->as, pl->bs};
+    for (int d = 0; d < brank; d++) {
+        pl->dims[d] = Y->dims[d];
+        pl->count *= Y->dims[d];
+    }
+    for (int o = 0; o < 2; o++) {
+        int64_t st = mats[o];
+        for (int d = brank - 1; d >= 0; d--) {
+            int od = d - (brank - nbs[o]);
+            int64_t dim = od >= 0 ? ops[o]->dims[od] : 1;
+            if (dim != 1 && dim != pl->dims[d])
+                return ert_op_fail(k, ERT_ERR_SHAPE, "batch dim %lld cannot broadcast to %lld",
+                                   (long long)dim, (long long)pl->dims[d]);
+            strides[o][d] = dim == 1 ? 0 : st;
+            st *= dim;
+        }
+    }
+    /* fold a batch over a shared B into M when A's batches are consecutive */
+    bool b_bcast = true, a_dense = true, a_bcast = true;
+    int64_t st = M * K;
+    for (int d = brank - 1; d >= 0; d--) {
+        if (pl->dims[d] == 1)
+            continue;
+        b_bcast &= pl->bs[d] == 0;
+        a_bcast &= pl->as[d] == 0;
+        a_dense &= pl->as[d] == st;
+        st *= pl->dims[d];
+    }
+    if (pl->count > 1 && b_bcast && a_dense) {
+        M *= pl->count;
+        pl->count = 1;
+    }
+    if (pl->count <= 1)
+        pl->brank = 0;
+    pl->M = M, pl->N = N, pl->K = K;
+    pl->a_rs = K, pl->a_cs = 1;
+    pl->b_ld = N;
+    pl->alpha = 1.0f;
+    pl->a_shared = pl->count > 1 && a_bcast;
+    if (p->a) {
+        if (p->am != M || p->ak != K)
+            return ert_op_fail(k, ERT_ERR_INTERNAL, "A changed shape since packing");
+        pl->a_packed = true;
+    }
+    return ERT_OK;
+}
+
+/* Gemm: transposes, alpha/beta, how C enters. */
+static ert_status plan_gemm(ert_kctx *k, const mm_packed *p, mm_plan *pl)
+{
+    const ert_tensor *A = k->in[0], *B = k->in[1], *C = ert_in(k, 2);
+    if (A->rank != 2 || B->rank != 2)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "A and B must be 2-D, got rank %d and %d",
+                           A->rank, B->rank);
+    bool ta = ert_attr_int(k->node, "transA", 0) != 0;
+    bool tb = ert_attr_int(k->node, "transB", 0) != 0;
+    pl->alpha = ert_attr_float(k->node, "alpha", 1.0f);
+    pl->beta = ert_attr_float(k->node, "beta", 1.0f);
+    int64_t M = A->dims[ta ? 1 : 0], K = A->dims[ta ? 0 : 1];
+    int64_t N = B->dims[tb ? 0 : 1];
+    if (B->dims[tb ? 1 : 0] != K)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "inner dimensions differ: A gives K=%lld, B gives "
+                           "K=%lld", (long long)K, (long long)B->dims[tb ? 1 : 0]);
+    pl->M = M, pl->N = N, pl->K = K;
+    pl->count = 1;
+    pl->a_rs = ta ? 1 : K;
+    pl->a_cs = ta ? M : 1;
+    if (p->a) {
+        if (p->am != M || p->ak != K)
+            return ert_op_fail(k, ERT_ERR_INTERNAL, "A changed shape since packing");
+        pl->a_packed = true;
+    }
+    if (!tb) {
+        pl->b_ld = N;
+    } else if (p->bt) {
+        if (p->bk != K || p->bn != N)
+            return ert_op_fail(k, ERT_ERR_INTERNAL, "B changed shape since packing");
+        pl->b_bt = true;
+        pl->b_ld = N;
+    } else {
+        pl->b_gen = true;
+        pl->b_ld = K;
+    }
+    pl->cmode = C_NONE;
+    if (!C || pl->beta == 0.0f)
+        return ERT_OK;
+    if (C->rank > 2)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "C has rank %d, at most 2 allowed", C->rank);
+    int64_t out[2] = {M, N}, cst[2] = {0, 0}, s = 1;
+    for (int d = C->rank - 1; d >= 0; d--) {
+        int od = 2 - C->rank + d;
+        if (C->dims[d] != 1 && C->dims[d] != out[od])
+            return ert_op_fail(k, ERT_ERR_SHAPE, "C dim %d is %lld, cannot broadcast to "
+                               "output dim %lld", d, (long long)C->dims[d], (long long)out[od]);
+        cst[od] = C->dims[d] == 1 ? 0 : s;
+        s *= C->dims[d];
+    }
+    pl->c_sm = cst[0], pl->c_sn = cst[1];
+    bool one = pl->beta == 1.0f;
+    if (cst[0] == 0) { /* the same row for every i */
+        pl->cmode = C_ROW;
+        pl->c_prep = !one || (cst[1] == 0 && N > 1);
+    } else if (cst[1] == 0) { /* one value per row */
+        pl->cmode = C_COL;
+        pl->c_prep = !one;
+    } else {
+        pl->cmode = C_FULL;
+    }
+    return ERT_OK;
+}
+
+static ert_status plan(ert_kctx *k, size_t *ws_bytes)
+{
+    const mm_packed *p = k->packed;
+    mm_plan *pl = k->params;
+    memset(pl, 0, sizeof *pl);
+    for (int i = 0; i < k->n_in; i++)
+        if (k->in[i] && k->in[i]->dtype != ERT_DTYPE_FLOAT32)
+            return ert_op_fail(k, ERT_ERR_INTERNAL, "input %d is %s, kernel is float32", i,
+                               ert_dtype_name(k->in[i]->dtype));
+    bool gemm = k->node->op->id == ERT_OP_GEMM;
+    ert_status st = gemm ? plan_gemm(k, p, pl) : plan_matmul(k, p, pl);
+    if (st)
+        return st;
+    pl->threads = ert_threadpool_size(k->pool);
+    pl->gemv = pl->M == 1 && !pl->b_gen;
+    pl->batch_par = pl->count > 1 && pl->threads > 1 && pl->count >= pl->threads;
+    size_t off = 0;
+    pl->c_off = off;
+    if (pl->c_prep)
+        off += align_up(sizeof(float) * (size_t)(pl->cmode == C_ROW ? pl->N : pl->M));
+    size_t pa = ert_sgemm_packed_a_floats(p->isa, pl->M, pl->K) * sizeof(float);
+    bool pack_a = !pl->a_packed && !pl->gemv;
+    pl->shared_off = off;
+    if (pack_a && pl->a_shared)
+        off += align_up(pa);
+    pl->slot_a_bytes = pack_a && !pl->a_shared ? align_up(pa) : 0;
+    pl->sg_bytes = pl->gemv ? 0 : ert_sgemm_ws_bytes(p->isa, pl->M, pl->N, pl->K,
+                                                        pl->batch_par ? 1 : pl->threads);
+    pl->slot_bytes = pl->slot_a_bytes + align_up(pl->sg_bytes);
+    pl->slot_off = off;
+    off += pl->slot_bytes * (size_t)(pl->batch_par ? pl->threads : 1);
+    pl->ws_bytes = off;
+    *ws_bytes = off;
+    return ERT_OK;
+}
+
+/* ---- run ---- */
+
+static ert_gemv_fn gemv_of(ert_isa isa)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    switch (ert_sgemm_isa(isa)) {
+    case ERT_ISA_AVX512:
+        return ert_gemv_avx512;
+    case ERT_ISA_AVX2:
+        return ert_gemv_avx2;
+    default:
+        break;
+    }
+#endif
+    (void)isa;
+    return ert_gemv_ref;
+}
+
+/* Run-time transposed B: row k of op(B) over columns [n0, n0+nc). */
+typedef struct gather_b {
+    const float *b;
+    int64_t ld;
+} gather_b;
+
+static const float *gather_row(const void *ctx, int64_t k, int64_t n0, int64_t nc, float *buf)
+{
+    const gather_b *g = ctx;
+    const float *src = g->b + n0 * g->ld + k;
+    for (int64_t j = 0; j < nc; j++)
+        buf[j] = src[j * g->ld];
+    return buf;
+}
+
+/* What one run shares between its GEMMs. */
+typedef struct mm_job {
+    const mm_plan *pl;
+    const mm_packed *p;
+    ert_gemv_fn gemv;
+    const float *a, *b;   /* input base pointers */
+    float *y;
+    const float *pa;      /* packed A for every GEMM (load-time or shared), or NULL */
+    const float *row;     /* C row vector (C_ROW), or NULL */
+    const float *bias;    /* C column vector (C_COL), or NULL */
+    const float *res;     /* full C as residual (C_FULL), or NULL */
+    unsigned char *ws;
+} mm_job;
+
+/* One GEMV task: columns [j0, j0 + cols) of a matrix-vector product. */
+typedef struct gemv_task {
+    const mm_job *j;
+    const float *x, *b;
+    float *y;
+    int64_t cols;
+} gemv_task;
+
+static void gemv_run(void *arg, int64_t t, int tid)
+{
+    (void)tid;
+    const gemv_task *g = arg;
+    const mm_plan *pl = g->j->pl;
+    int64_t j0 = t * g->cols, n = pl->N - j0 < g->cols ? pl->N - j0 : g->cols;
+    g->j->gemv(pl->K, n, g->x, g->b + j0, pl->b_ld, pl->alpha, g->j->row ? g->j->row + j0 : NULL,
+               g->y + j0);
+}
+
+/* One GEMM of the run: A, B, Y at this batch's offsets, slot = this thread's part. */
+static void one_gemm(const mm_job *j, const float *a, const float *b, float *y,
+                     unsigned char *slot, struct ert_threadpool *pool)
+{
+    const mm_plan *pl = j->pl;
+    if (pl->gemv) {
+        int threads = ert_threadpool_size(pool);
+        int64_t cols = pl->N;
+        if (threads > 1 && pl->N > GEMV_MIN_COLS) {
+            cols = ceil_div(ceil_div(pl->N, threads), 16) * 16;
+            cols = cols < GEMV_MIN_COLS ? GEMV_MIN_COLS : cols;
+        }
+        gemv_task g = {j, a, b, y, cols > 0 ? cols : 1};
+        ert_parallel_for(pool, ceil_div(pl->N, g.cols), gemv_run, &g);
+        return;
+    }
+    const float *pa = j->pa;
+    if (!pa) {
+        float *dst = (float *)slot;
+        pack_a_scaled(j->p->isa, pl->M, pl->K, a, pl->a_rs, pl->a_cs, pl->alpha, dst);
+        pa = dst;
+    }
+    gather_b gb = {b, pl->b_ld};
+    ert_sgemm_b bs = pl->b_gen ? (ert_sgemm_b){.row = gather_row, .ctx = &gb}
+                               : (ert_sgemm_b){.data = b, .ld = pl->b_ld};
+    ert_sgemm_epilogue ep = {.bias = j->bias};
+    if (j->row)
+        ep.residual = j->row, ep.ldr = 0;
+    else if (j->res)
+        ep.residual = j->res, ep.ldr = pl->N;
+    ert_sgemm_packed(j->p->isa, pl->M, pl->N, pl->K, pa, &bs, y, pl->N, &ep,
+                     slot + pl->slot_a_bytes, pl->sg_bytes, pool);
+}
+
+/* Element offsets of batch bi's A and B. */
+static void batch_offsets(const mm_plan *pl, int64_t bi, int64_t *ao, int64_t *bo)
+{
+    *ao = *bo = 0;
+    for (int d = pl->brank - 1; d >= 0; d--) {
+        int64_t i = bi % pl->dims[d];
+        bi /= pl->dims[d];
+        *ao += i * pl->as[d];
+        *bo += i * pl->bs[d];
+    }
+}
+
+static void batch_task(void *arg, int64_t bi, int tid)
+{
+    const mm_job *j = arg;
+    const mm_plan *pl = j->pl;
+    int64_t ao, bo;
+    batch_offsets(pl, bi, &ao, &bo);
+    one_gemm(j, j->a + ao, j->b + bo, j->y + bi * pl->M * pl->N,
+             j->ws + pl->slot_off + (size_t)tid * pl->slot_bytes, NULL);
+}
+
+/* The C term alone (alpha == 0 or K == 0 in a GEMV-free path is not special: sgemm
+ * handles K == 0): y = beta * C broadcast, or 0. */
+static void c_term_only(const mm_plan *pl, const float *c, float *y)
+{
+    for (int64_t i = 0; i < pl->M; i++)
+        for (int64_t n = 0; n < pl->N; n++)
+            y[i * pl->N + n] = pl->cmode == C_NONE ? 0.0f
+                                                   : pl->beta * c[i * pl->c_sm + n * pl->c_sn];
+}
+
+static ert_status run(ert_kctx *k)
+{
+    const mm_packed *p = k->packed;
+    const mm_plan *pl = k->params;
+    if (k->ws_bytes < pl->ws_bytes)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
+                           k->ws_bytes, pl->ws_bytes);
+    float *y = k->out[0]->data;
+    if (pl->M == 0 || pl->N == 0 || pl->count == 0)
+        return ERT_OK;
+    const ert_tensor *ct = ert_in(k, 2);
+    const float *c = pl->cmode != C_NONE ? ct->data : NULL;
+    if (pl->alpha == 0.0f) { /* as the reference: no product at all (0 * inf stays out) */
+        c_term_only(pl, c, y);
+        return ERT_OK;
+    }
+    mm_job j = {.pl = pl, .p = p, .gemv = gemv_of(p->isa), .a = k->in[0]->data,
+                .b = pl->b_bt ? p->bt : k->in[1]->data, .y = y, .ws = k->ws};
+    float *cv = (float *)(j.ws + pl->c_off);
+    switch (pl->cmode) {
+    case C_ROW:
+        if (pl->c_prep)
+            for (int64_t n = 0; n < pl->N; n++)
+                cv[n] = pl->beta * c[n * pl->c_sn];
+        j.row = pl->c_prep ? cv : c;
+        break;
+    case C_COL:
+        if (pl->c_prep)
+            for (int64_t i = 0; i < pl->M; i++)
+                cv[i] = pl->beta * c[i * pl->c_sm];
+        j.bias = pl->c_prep ? cv : c;
+        break;
+    case C_FULL:
+        if (pl->beta != 1.0f) { /* Y = beta*C, then sgemm adds into Y in place */
+            c_term_only(pl, c, y);
+            j.res = y;
+        } else {
+            j.res = c;
+        }
+        break;
+    default:
+        break;
+    }
+    if (pl->a_packed)
+        j.pa = p->a;
+    else if (pl->a_shared && !pl->gemv) {
+        float *dst = (float *)(j.ws + pl->shared_off);
+        pack_a_scaled(p->isa, pl->M, pl->K, j.a, pl->a_rs, pl->a_cs, pl->alpha, dst);
+        j.pa = dst;
+    }
+    if (pl->count == 1)
+        one_gemm(&j, j.a, j.b, y, j.ws + pl->slot_off, k->pool);
+    else if (pl->batch_par)
+        ert_parallel_for(k->pool, pl->count, batch_task, &j);
+    else
+        for (int64_t bi = 0; bi < pl->count; bi++) {
+            int64_t ao, bo;
+            batch_offsets(pl, bi, &ao, &bo);
+            one_gemm(&j, j.a + ao, j.b + bo, y + bi * pl->M * pl->N, j.ws + pl->slot_off,
+                     k->pool);
+        }
+    return ERT_OK;
+}
+
+/* ---- kernel entries ---- */
+
+#define MM_ISA_KERNEL(ISA, NAME)                                                         \
+    static ert_status pack_##NAME(const ert_node *n, const ert_graph *g, void **packed,   \
+                                  ert_err *err)                                          \
+    {                                                                                    \
+        return pack_isa(ISA, n, g, packed, err);                                         \
+    }                                                                                    \
+    static const ert_kernel k_##NAME = {"matmul.sgemm." #NAME, ISA, supports, pack_##NAME, \
+                                        free_packed, plan, run};
+
+MM_ISA_KERNEL(ERT_ISA_GENERIC, generic)
+#if defined(__aarch64__)
+MM_ISA_KERNEL(ERT_ISA_NEON, neon)
+#endif
+#if defined(__x86_64__) || defined(_M_X64)
+MM_ISA_KERNEL(ERT_ISA_AVX2, avx2)
+MM_ISA_KERNEL(ERT_ISA_AVX512, avx512)
+#endif
+
+const ert_kernel *const ert_matmul_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_avx512, &k_avx2,
+#endif
+#if defined(__aarch64__)
+    &k_neon,
+#endif
+    &k_generic, NULL};
