@@ -12,7 +12,9 @@
 #include "kernels/eltwise/eltwise.h"
 #include "kernels/kernel.h"
 #include "kernels/matmul/matmul.h"
+#include "kernels/norm/norm.h"
 #include "kernels/pool/pool.h"
+#include "kernels/resize/resize.h"
 
 /* Families' candidate lists (declared by each family's header). */
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
@@ -47,6 +49,12 @@ static const ert_kernel_family k_table[] = {
     ERT_FAMILY(AVERAGE_POOL, ert_pool_kernels),
     ERT_FAMILY(GLOBAL_MAX_POOL, ert_global_pool_kernels),
     ERT_FAMILY(GLOBAL_AVERAGE_POOL, ert_global_pool_kernels),
+    /* float32 Resize (nearest any rank, linear on the last two axes), Softmax /
+     * LogSoftmax, LayerNormalization */
+    ERT_FAMILY(RESIZE, ert_resize_kernels),
+    ERT_FAMILY(SOFTMAX, ert_softmax_kernels),
+    ERT_FAMILY(LOG_SOFTMAX, ert_softmax_kernels),
+    ERT_FAMILY(LAYER_NORMALIZATION, ert_layernorm_kernels),
     /* float32 MatMul / Gemm on the packed SGEMM (matrix-vector for M = 1) */
     ERT_FAMILY(MATMUL, ert_matmul_kernels),
     ERT_FAMILY(GEMM, ert_matmul_kernels),
