@@ -15,6 +15,7 @@
 #include "kernels/norm/norm.h"
 #include "kernels/pool/pool.h"
 #include "kernels/resize/resize.h"
+#include "kernels/winograd/winograd.h"
 
 /* Families' candidate lists (declared by each family's header). */
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
@@ -26,6 +27,9 @@ static const ert_kernel_family k_table[] = {
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),
+    /* Winograd 3x3 stride 1 (F(4x4), F(2x2)): the tuner times it against im2col */
+    ERT_FAMILY(CONV, ert_winograd_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_winograd_kernels),
     /* float32 activations (kernels/act) and broadcasting binary ops */
     ERT_FAMILY(RELU, ert_unary_kernels),
     ERT_FAMILY(CLIP, ert_unary_kernels),

@@ -1,0 +1,598 @@
+/*
+ * winograd.c - Conv / FusedConv 3x3, stride 1, dilation 1 (2-D, NCHW float32, constant
+ * weights) by Winograd's minimal filtering F(m x m, 3x3), m = 4 or 2 (see winograd.h).
+ *
+ * Per group the output is cut into m x m tiles, numbered across the batch in row-major
+ * order (image, tile row, tile column), and processed in blocks of T tiles:
+ *   1. input transform: V_xi[Cg, T] = (B^T d B)_xi for each of the alpha^2 positions xi
+ *      (alpha = m + 2) of each tile's alpha x alpha input patch (winograd_isa.h);
+ *   2. alpha^2 GEMMs M_xi[Mg, T] = U_xi[Mg, Cg] * V_xi[Cg, T] (ert_sgemm_packed: U packed
+ *      once at load as the GEMM's A, V read in place as a plain B);
+ *   3. output transform Y = A^T M A, with bias, FusedConv's residual Z and the
+ *      activation (ert_act_f32_isa on each finished row segment, still in L1).
+ * U = G g G^T is computed in double at load and rounded once to float. T is chosen so
+ * one block's V and M take about WINO_BLOCK_BYTES (they stay in L2/L3, whatever the
+ * image size), as a multiple of 16 tiles (whole vectors in the transforms).
+ * Threads: when there are at least as many blocks (x groups) as threads, each thread
+ * runs whole blocks in its own workspace region (V, M and the GEMM's B slice stay in
+ * its cache); otherwise each block's three phases are split: channels for the
+ * transforms, the alpha^2 independent GEMMs for step 2.
+ * Shapes, attributes and auto_pad come from conv.c (conv_geom_of_step).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/gemm/gemm.h"
+#include "kernels/winograd/winograd.h"
+#include "kernels/winograd/winograd_isa.h"
+#include "ops/conv_geom.h"
+#include "ops/fused.h"
+#include "runtime/threadpool.h"
+
+/* Target bytes of one block's V + M (per thread). 1 MiB keeps them in Zen 4/5's L2;
+ * see docs/winograd.md for the sizes measured. */
+#ifndef WINO_BLOCK_BYTES
+#define WINO_BLOCK_BYTES (1024 * 1024)
+#endif
+/* Fewest input and output channels per group (below this the transforms' cost per
+ * channel is not repaid by the GEMM's savings; im2col runs those). */
+#define WINO_MIN_CH 8
+#define WINO_VEC 16    /* widest vector (floats): tiles per block and slack are multiples */
+#define WINO_ALIGN 64
+
+/* ---- portable transforms (ERT_ISA_GENERIC): wino_body.inc on 4 plain floats ---- */
+
+typedef struct vf4 {
+    float v[4];
+} vf4;
+
+static inline vf4 g_set1(float c)
+{
+    return (vf4){{c, c, c, c}};
+}
+static inline vf4 g_load(const float *p)
+{
+    vf4 r;
+    memcpy(r.v, p, sizeof r.v);
+    return r;
+}
+static inline void g_store(float *p, vf4 a)
+{
+    memcpy(p, a.v, sizeof a.v);
+}
+#define G_OP(name, expr)                                                                  \
+    static inline vf4 name(vf4 a, vf4 b)                                                  \
+    {                                                                                    \
+        vf4 r;                                                                           \
+        for (int i = 0; i < 4; i++)                                                      \
+            r.v[i] = (expr);                                                             \
+        return r;                                                                        \
+    }
+G_OP(g_add, a.v[i] + b.v[i])
+G_OP(g_sub, a.v[i] - b.v[i])
+static inline vf4 g_fma(vf4 a, vf4 b, vf4 c)
+{
+    vf4 r;
+    for (int i = 0; i < 4; i++)
+        r.v[i] = a.v[i] * b.v[i] + c.v[i];
+    return r;
+}
+static inline void g_zip(vf4 a, vf4 b, vf4 *lo, vf4 *hi)
+{
+    *lo = (vf4){{a.v[0], b.v[0], a.v[1], b.v[1]}};
+    *hi = (vf4){{a.v[2], b.v[2], a.v[3], b.v[3]}};
+}
+static inline void g_unzip(vf4 a, vf4 b, vf4 *ev, vf4 *od)
+{
+    *ev = (vf4){{a.v[0], a.v[2], b.v[0], b.v[2]}};
+    *od = (vf4){{a.v[1], a.v[3], b.v[1], b.v[3]}};
+}
+
+#define VF vf4
+#define W 4
+#define V_SET1(c) g_set1(c)
+#define V_LOAD(p) g_load(p)
+#define V_STORE(p, v) g_store(p, v)
+#define V_ADD(a, b) g_add(a, b)
+#define V_SUB(a, b) g_sub(a, b)
+#define V_FMA(a, b, c) g_fma(a, b, c)
+#define V_ZIP(a, b, lo, hi) g_zip(a, b, lo, hi)
+#define V_UNZIP(a, b, ev, od) g_unzip(a, b, ev, od)
+#define WB_SFX generic
+#include "kernels/winograd/wino_body.inc"
+#undef VF
+#undef W
+
+static wino_in_fn in_fn_of(ert_isa isa)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == ERT_ISA_AVX512)
+        return ert_wino_in_avx512;
+    if (isa == ERT_ISA_AVX2)
+        return ert_wino_in_avx2;
+#endif
+    (void)isa;
+    return ert_wino_in_generic;
+}
+
+static wino_out_fn out_fn_of(ert_isa isa)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == ERT_ISA_AVX512)
+        return ert_wino_out_avx512;
+    if (isa == ERT_ISA_AVX2)
+        return ert_wino_out_avx2;
+#endif
+    (void)isa;
+    return ert_wino_out_generic;
+}
+
+/* ---- weights ---- */
+
+/* U packed per group and position: [group][alpha^2] panels of xi_floats each. */
+typedef struct wino_packed {
+    ert_isa isa;
+    int m, alpha;          /* output tile size (4 or 2), alpha = m + 2 */
+    int64_t group, mg, cg; /* groups, output and input channels per group */
+    size_t xi_floats;      /* packed floats of one U_xi (a multiple of 16: aligned) */
+    float *u;              /* 64-byte aligned */
+} wino_packed;
+
+/* G of F(4x4, 3x3) and F(2x2, 3x3) (alpha x 3). */
+static const double k_g4[6][3] = {{1.0 / 4, 0, 0},
+                                  {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                  {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                  {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                  {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                  {0, 0, 1}};
+static const double k_g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+
+/* u[xi * stride] = (G g G^T)[xi] for one 3x3 filter g, in double. */
+static void transform_filter(int alpha, const float *g, float *u, size_t stride)
+{
+    const double(*gm)[3] = alpha == 6 ? k_g4 : k_g2;
+    double t[6][3];
+    for (int i = 0; i < alpha; i++)
+        for (int c = 0; c < 3; c++)
+            t[i][c] = gm[i][0] * g[c] + gm[i][1] * g[3 + c] + gm[i][2] * g[6 + c];
+    for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++)
+            u[(size_t)(i * alpha + j) * stride] =
+                (float)(t[i][0] * gm[j][0] + t[i][1] * gm[j][1] + t[i][2] * gm[j][2]);
+}
+
+/* ---- load time ---- */
+
+/* The node's geometry at load time (dims may be unknown: -1), as conv_gemm.c reads it. */
+static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo, ert_act_params *act)
+{
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
+    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
+    int n_in = n->n_inputs - n->n_captures;
+    for (int i = 0; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
+        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
+    ert_err err;
+    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
+                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
+    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, false))
+        return false;
+    k.n_in = n_in;
+    memset(act, 0, sizeof *act);
+    if (n->op->id == ERT_OP_FUSED_CONV && ert_fused_conv_act(&k, act))
+        return false;
+    return true;
+}
+
+/* 2-D 3x3 / stride 1 / dilation 1, float32, constant W, >= WINO_MIN_CH channels in and
+ * out per group, an activation ert_act can apply. */
+static bool supports(const ert_node *n, const ert_graph *g)
+{
+    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
+        return false;
+    int n_in = n->n_inputs - n->n_captures;
+    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
+        return false;
+    for (int i = 0; i < n_in; i++)
+        if (n->inputs[i] >= 0 && g->values[n->inputs[i]].t.dtype != ERT_DTYPE_FLOAT32)
+            return false;
+    const ert_value *w = &g->values[n->inputs[1]];
+    if (w->kind != ERT_VALUE_CONST || !w->t.data || !ert_tensor_shape_known(&w->t) ||
+        w->t.rank != 4 || w->t.dims[2] != 3 || w->t.dims[3] != 3)
+        return false;
+    conv_geom geo;
+    ert_act_params act;
+    if (!load_geom(n, g, &geo, &act) || geo.nsp != 2 || geo.group < 1)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (geo.k[i] != 3 || geo.s[i] != 1 || geo.d[i] != 1)
+            return false;
+    if (act.kind == ERT_ACT_PRELU && n_in > ERT_FC_S && n->inputs[ERT_FC_S] < 0)
+        return false;
+    int64_t cg = w->t.dims[1], mg = w->t.dims[0] / geo.group;
+    return cg >= WINO_MIN_CH && mg >= WINO_MIN_CH && w->t.dims[0] % geo.group == 0;
+}
+
+static ert_status pack_isa(ert_isa isa, int m, const ert_node *n, const ert_graph *g,
+                           void **packed, ert_err *err)
+{
+    const ert_tensor *w = &g->values[n->inputs[1]].t;
+    wino_packed *p = calloc(1, sizeof *p);
+    if (!p)
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "winograd: out of memory packing weights");
+    p->isa = isa;
+    p->m = m;
+    p->alpha = m + 2;
+    p->group = ert_attr_int(n, "group", 1);
+    p->mg = w->dims[0] / p->group;
+    p->cg = w->dims[1];
+    int a2 = p->alpha * p->alpha;
+    p->xi_floats = ert_sgemm_packed_a_floats(isa, p->mg, p->cg);
+    size_t bytes = p->xi_floats * (size_t)a2 * (size_t)p->group * sizeof(float);
+    size_t tmp_floats = (size_t)a2 * (size_t)(p->mg * p->cg);
+    p->u = aligned_alloc(WINO_ALIGN, bytes > 0 ? (bytes + WINO_ALIGN - 1) / WINO_ALIGN * WINO_ALIGN
+                                               : WINO_ALIGN);
+    float *tmp = malloc(tmp_floats * sizeof(float));
+    if (!p->u || !tmp) {
+        free(tmp);
+        free(p->u);
+        free(p);
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "winograd: out of memory packing weights "
+                        "(%zu bytes)", bytes);
+    }
+    const float *wd = w->data;
+    size_t plane = (size_t)(p->mg * p->cg);
+    for (int64_t gi = 0; gi < p->group; gi++) {
+        /* tmp[xi][o][c] = U of filter (gi*mg + o, c) at xi */
+        for (int64_t o = 0; o < p->mg; o++)
+            for (int64_t c = 0; c < p->cg; c++)
+                transform_filter(p->alpha, wd + ((gi * p->mg + o) * p->cg + c) * 9,
+                                 tmp + (size_t)(o * p->cg + c), plane);
+        for (int xi = 0; xi < a2; xi++)
+            ert_sgemm_pack_a(isa, p->mg, p->cg, tmp + (size_t)xi * plane, p->cg, 1,
+                             p->u + ((size_t)gi * (size_t)a2 + (size_t)xi) * p->xi_floats);
+    }
+    free(tmp);
+    *packed = p;
+    return ERT_OK;
+}
+
+static void free_packed(void *packed)
+{
+    wino_packed *p = packed;
+    if (p)
+        free(p->u);
+    free(p);
+}
+
+/* ---- reshape ---- */
+
+typedef struct wino_plan {
+    int64_t nb, c, h, w;       /* input batch, channels, height, width */
+    int64_t m, oh, ow;         /* output channels, height, width */
+    int64_t group, cg, mg;     /* groups, input / output channels per group */
+    int64_t ph, pw;            /* start pads (top, left) */
+    int64_t th, tw;            /* tile rows and columns per image */
+    int64_t ttot;              /* tiles per group: nb * th * tw */
+    int64_t tb, nblk;          /* tiles per block (multiple of 16), blocks per group */
+    int64_t ldt;               /* row stride of the V and M matrices (tb + slack) */
+    int64_t dl;                /* floats per phase array of the input transform */
+    size_t v_floats, m_floats; /* one block's V (alpha^2 x Cg x ldt) and M (x Mg) */
+    size_t scr_floats;         /* input transform scratch */
+    size_t gemm_bytes;         /* one thread's GEMM slice */
+    size_t region_bytes;       /* one thread's workspace: V, M, scratch, GEMM slice */
+    int threads;               /* regions in the workspace */
+    bool split_blocks;         /* threads take whole blocks (else each phase is split) */
+    ert_act_params act;        /* activation (slope re-read from S each run) */
+    size_t ws_bytes;           /* what plan reported */
+} wino_plan;
+
+_Static_assert(sizeof(wino_plan) <= ERT_STEP_PARAMS_BYTES, "wino_plan exceeds the block");
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int64_t round_up(int64_t a, int64_t b)
+{
+    return ceil_div(a, b) * b;
+}
+
+static size_t align_bytes(size_t b)
+{
+    return (b + WINO_ALIGN - 1) / WINO_ALIGN * WINO_ALIGN;
+}
+
+/* Block size and threading mode for the plan's tile count. */
+static void plan_blocks(wino_plan *pl, const wino_packed *p)
+{
+    int64_t a2 = p->alpha * p->alpha;
+    int64_t tmax = WINO_BLOCK_BYTES / ((int64_t)sizeof(float) * a2 * (pl->cg + pl->mg));
+    tmax = tmax < WINO_VEC ? WINO_VEC : tmax;
+    int64_t nblk = ceil_div(pl->ttot, tmax), thr = pl->threads;
+    pl->split_blocks = false;
+    if (thr > 1) {
+        /* a multiple of the threads of (group, block) items, if blocks stay >= 16 tiles */
+        int64_t items = round_up(pl->group * nblk, thr);
+        int64_t nb2 = ceil_div(items, pl->group);
+        if (pl->ttot >= nb2 * WINO_VEC)
+            nblk = nb2;
+        pl->split_blocks = pl->group * nblk >= thr;
+    }
+    pl->tb = round_up(ceil_div(pl->ttot, nblk), WINO_VEC);
+    pl->nblk = ceil_div(pl->ttot, pl->tb);
+    pl->ldt = pl->tb + WINO_VEC;
+}
+
+static ert_status plan(ert_kctx *k, size_t *ws_bytes)
+{
+    const wino_packed *p = k->packed;
+    wino_plan *pl = k->params;
+    ert_tensor y = {0};
+    conv_geom geo;
+    ert_status st = conv_geom_of_step(k, &geo, &y);
+    if (st)
+        return st;
+    memset(pl, 0, sizeof *pl);
+    if (geo.nsp != 2 || geo.k[0] != 3 || geo.k[1] != 3 || geo.s[0] != 1 || geo.s[1] != 1 ||
+        geo.d[0] != 1 || geo.d[1] != 1)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "winograd: not a 3x3 stride-1 2-D conv");
+    pl->nb = k->in[0]->dims[0];
+    pl->c = k->in[0]->dims[1];
+    pl->h = geo.in[0];
+    pl->w = geo.in[1];
+    pl->m = y.dims[1];
+    pl->oh = geo.out[0];
+    pl->ow = geo.out[1];
+    pl->ph = geo.pb[0];
+    pl->pw = geo.pb[1];
+    pl->group = geo.group;
+    pl->cg = pl->c / pl->group;
+    pl->mg = pl->m / pl->group;
+    if (pl->group != p->group || pl->mg != p->mg || pl->cg != p->cg)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "weights changed shape since packing");
+    if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
+        return st;
+    if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->m)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
+                           (long long)pl->act.n_slope, (long long)pl->m);
+    pl->th = ceil_div(pl->oh, p->m);
+    pl->tw = ceil_div(pl->ow, p->m);
+    pl->ttot = pl->nb * pl->th * pl->tw;
+    pl->threads = ert_threadpool_size(k->pool);
+    pl->threads = pl->threads < 1 ? 1 : pl->threads;
+    if (pl->ttot <= 0) { /* empty output: nothing to run */
+        *ws_bytes = pl->ws_bytes = 0;
+        return ERT_OK;
+    }
+    plan_blocks(pl, p);
+    int64_t a2 = p->alpha * p->alpha;
+    pl->dl = round_up(pl->tw, WINO_VEC) + WINO_VEC;
+    pl->v_floats = (size_t)(a2 * pl->cg * pl->ldt);
+    pl->m_floats = (size_t)(a2 * pl->mg * pl->ldt);
+    pl->scr_floats = (size_t)((p->alpha + 1) * p->m * pl->dl);
+    pl->gemm_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->tb, pl->cg, 1);
+    pl->region_bytes = align_bytes(pl->v_floats * sizeof(float)) +
+                       align_bytes(pl->m_floats * sizeof(float)) +
+                       align_bytes(pl->scr_floats * sizeof(float)) + align_bytes(pl->gemm_bytes);
+    pl->ws_bytes = pl->region_bytes * (size_t)pl->threads;
+    *ws_bytes = pl->ws_bytes;
+    return ERT_OK;
+}
+
+/* ---- run ---- */
+
+typedef struct wino_job {
+    const wino_packed *p;
+    const wino_plan *pl;
+    const float *x, *bias, *res;
+    float *y;
+    ert_act_params act;
+    wino_in_fn in;
+    wino_out_fn out;
+    char *ws;
+    int64_t item;  /* phase-split mode: the (group, block) item being run */
+    int64_t chunk; /* phase-split mode: channels per task */
+} wino_job;
+
+/* A thread's workspace region. */
+typedef struct region {
+    float *v, *m, *scr;
+    void *gemm;
+} region;
+
+static region region_of(const wino_job *j, int tid)
+{
+    const wino_plan *pl = j->pl;
+    char *b = j->ws + (size_t)tid * pl->region_bytes;
+    region r;
+    r.v = (float *)b;
+    b += align_bytes(pl->v_floats * sizeof(float));
+    r.m = (float *)b;
+    b += align_bytes(pl->m_floats * sizeof(float));
+    r.scr = (float *)b;
+    b += align_bytes(pl->scr_floats * sizeof(float));
+    r.gemm = b;
+    return r;
+}
+
+/* Tiles [t0, t1) of item it. */
+static void item_tiles(const wino_plan *pl, int64_t it, int64_t *t0, int64_t *t1)
+{
+    int64_t b = it % pl->nblk;
+    *t0 = b * pl->tb;
+    *t1 = *t0 + pl->tb < pl->ttot ? *t0 + pl->tb : pl->ttot;
+}
+
+/* Input transform of channels [c0, c1) of item it into v. */
+static void in_phase(const wino_job *j, int64_t it, int64_t c0, int64_t c1, float *v, float *scr)
+{
+    const wino_plan *pl = j->pl;
+    int m = j->p->m;
+    int64_t gi = it / pl->nblk, t0, t1, per_img = pl->th * pl->tw, hw = pl->h * pl->w;
+    item_tiles(pl, it, &t0, &t1);
+    wino_in_args a = {.m = m, .h = pl->h, .w = pl->w, .dl = pl->dl, .scratch = scr,
+                      .ldo = pl->cg * pl->ldt};
+    for (int64_t t = t0; t < t1;) {
+        int64_t img = t / per_img, ty = (t % per_img) / pl->tw, tx = t % pl->tw;
+        int64_t len = pl->tw - tx < t1 - t ? pl->tw - tx : t1 - t;
+        a.iy0 = m * ty - pl->ph;
+        a.ix0 = m * tx - pl->pw;
+        a.n = len;
+        for (int64_t c = c0; c < c1; c++) {
+            a.x = j->x + (img * pl->c + gi * pl->cg + c) * hw;
+            a.v = v + c * pl->ldt + (t - t0);
+            j->in(&a);
+        }
+        t += len;
+    }
+}
+
+/* The GEMM of position xi of item it (serial: pool NULL). */
+static void gemm_one(const wino_job *j, int64_t it, int xi, const float *v, float *mm, void *ws)
+{
+    const wino_plan *pl = j->pl;
+    const wino_packed *p = j->p;
+    int64_t gi = it / pl->nblk, t0, t1, a2 = p->alpha * p->alpha;
+    item_tiles(pl, it, &t0, &t1);
+    ert_sgemm_b b = {.data = v + (size_t)xi * (size_t)(pl->cg * pl->ldt), .ld = pl->ldt};
+    ert_sgemm_packed(p->isa, pl->mg, t1 - t0, pl->cg,
+                     p->u + ((size_t)(gi * a2) + (size_t)xi) * p->xi_floats, &b,
+                     mm + (size_t)xi * (size_t)(pl->mg * pl->ldt), pl->ldt, NULL, ws,
+                     pl->gemm_bytes, NULL);
+}
+
+/* Output transform and epilogue of output channels [m0, m1) of item it from mm. */
+static void out_phase(const wino_job *j, int64_t it, int64_t m0, int64_t m1, const float *mm)
+{
+    const wino_plan *pl = j->pl;
+    int m = j->p->m;
+    int64_t gi = it / pl->nblk, t0, t1, per_img = pl->th * pl->tw, ohw = pl->oh * pl->ow;
+    item_tiles(pl, it, &t0, &t1);
+    wino_out_args a = {.m = m, .ldo = pl->mg * pl->ldt, .oh = pl->oh, .ow = pl->ow};
+    for (int64_t t = t0; t < t1;) {
+        int64_t img = t / per_img, ty = (t % per_img) / pl->tw, tx = t % pl->tw;
+        int64_t len = pl->tw - tx < t1 - t ? pl->tw - tx : t1 - t;
+        a.n = len;
+        a.oy0 = m * ty;
+        a.ox0 = m * tx;
+        int64_t cols = pl->ow - a.ox0 < m * len ? pl->ow - a.ox0 : m * len;
+        for (int64_t o = m0; o < m1; o++) {
+            int64_t ch = gi * pl->mg + o, plane = (img * pl->m + ch) * ohw;
+            a.mm = mm + o * pl->ldt + (t - t0);
+            a.bias = j->bias ? j->bias[ch] : 0.0f;
+            a.y = j->y + plane;
+            a.res = j->res ? j->res + plane : NULL;
+            j->out(&a);
+            if (j->act.kind != ERT_ACT_NONE)
+                for (int64_t r = 0; r < m && a.oy0 + r < pl->oh; r++)
+                    ert_act_f32_isa(j->p->isa, &j->act, a.y + (a.oy0 + r) * pl->ow + a.ox0,
+                                    cols, ch);
+        }
+        t += len;
+    }
+}
+
+/* Whole items on one thread, in its own region. */
+static void item_task(void *arg, int64_t it, int tid)
+{
+    const wino_job *j = arg;
+    const wino_plan *pl = j->pl;
+    region r = region_of(j, tid);
+    int a2 = j->p->alpha * j->p->alpha;
+    in_phase(j, it, 0, pl->cg, r.v, r.scr);
+    for (int xi = 0; xi < a2; xi++)
+        gemm_one(j, it, xi, r.v, r.m, r.gemm);
+    out_phase(j, it, 0, pl->mg, r.m);
+}
+
+/* Phase-split mode: tasks of one item; V and M in region 0, scratch per thread. */
+static void in_task(void *arg, int64_t i, int tid)
+{
+    const wino_job *j = arg;
+    int64_t c0 = i * j->chunk, c1 = c0 + j->chunk < j->pl->cg ? c0 + j->chunk : j->pl->cg;
+    in_phase(j, j->item, c0, c1, region_of(j, 0).v, region_of(j, tid).scr);
+}
+
+static void gemm_task(void *arg, int64_t xi, int tid)
+{
+    const wino_job *j = arg;
+    region r0 = region_of(j, 0);
+    gemm_one(j, j->item, (int)xi, r0.v, r0.m, region_of(j, tid).gemm);
+}
+
+static void out_task(void *arg, int64_t i, int tid)
+{
+    const wino_job *j = arg;
+    (void)tid;
+    int64_t m0 = i * j->chunk, m1 = m0 + j->chunk < j->pl->mg ? m0 + j->chunk : j->pl->mg;
+    out_phase(j, j->item, m0, m1, region_of(j, 0).m);
+}
+
+static ert_status run(ert_kctx *k)
+{
+    const wino_packed *p = k->packed;
+    const wino_plan *pl = k->params;
+    if (pl->ttot <= 0)
+        return ERT_OK;
+    if (k->ws_bytes < pl->ws_bytes)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
+                           k->ws_bytes, pl->ws_bytes);
+    const ert_tensor *b = ert_in(k, 2), *z = ert_in(k, ERT_FC_Z), *s = ert_in(k, ERT_FC_S);
+    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
+    wino_job j = {.p = p, .pl = pl, .x = k->in[0]->data, .bias = b ? b->data : NULL,
+                  .res = fused && z ? z->data : NULL, .y = k->out[0]->data, .act = pl->act,
+                  .in = in_fn_of(p->isa), .out = out_fn_of(p->isa), .ws = k->ws};
+    if (fused && s)
+        j.act.slope = s->data;
+    int64_t items = pl->group * pl->nblk;
+    int threads = ert_threadpool_size(k->pool);
+    if (pl->split_blocks && threads <= pl->threads) {
+        ert_parallel_for(k->pool, items, item_task, &j);
+        return ERT_OK;
+    }
+    if (threads > pl->threads) /* a pool larger than planned for: one region */
+        for (int64_t it = 0; it < items; it++)
+            item_task(&j, it, 0);
+    else
+        for (int64_t it = 0; it < items; it++) {
+            j.item = it;
+            int64_t ntask = threads * 4;
+            j.chunk = ceil_div(pl->cg, ntask);
+            ert_parallel_for(k->pool, ceil_div(pl->cg, j.chunk), in_task, &j);
+            ert_parallel_for(k->pool, p->alpha * p->alpha, gemm_task, &j);
+            j.chunk = ceil_div(pl->mg, ntask);
+            ert_parallel_for(k->pool, ceil_div(pl->mg, j.chunk), out_task, &j);
+        }
+    return ERT_OK;
+}
+
+/* ---- kernel entries ---- */
+
+#define WINO_ISA_KERNELS(ISA, NAME)                                                       \
+    static ert_status pack4_##NAME(const ert_node *n, const ert_graph *g, void **packed,  \
+                                   ert_err *err)                                         \
+    {                                                                                    \
+        return pack_isa(ISA, 4, n, g, packed, err);                                      \
+    }                                                                                    \
+    static ert_status pack2_##NAME(const ert_node *n, const ert_graph *g, void **packed,  \
+                                   ert_err *err)                                         \
+    {                                                                                    \
+        return pack_isa(ISA, 2, n, g, packed, err);                                      \
+    }                                                                                    \
+    static const ert_kernel k_w4_##NAME = {"conv.winograd4." #NAME, ISA, supports,        \
+                                           pack4_##NAME, free_packed, plan, run};         \
+    static const ert_kernel k_w2_##NAME = {"conv.winograd2." #NAME, ISA, supports,        \
+                                           pack2_##NAME, free_packed, plan, run};
+
+WINO_ISA_KERNELS(ERT_ISA_GENERIC, generic)
+#if defined(__x86_64__) || defined(_M_X64)
+WINO_ISA_KERNELS(ERT_ISA_AVX2, avx2)
+WINO_ISA_KERNELS(ERT_ISA_AVX512, avx512)
+#endif
+
+const ert_kernel *const ert_winograd_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_w4_avx512, &k_w2_avx512, &k_w4_avx2, &k_w2_avx2,
+#endif
+    &k_w4_generic, &k_w2_generic, NULL};

@@ -1,0 +1,575 @@
+/*
+ * test_winograd.c - the Winograd conv kernels (src/kernels/winograd/) against conv.c's
+ * and fused.c's reference kernels, through the kernel-table life cycle (supports -> pack
+ * -> plan -> run), at every ISA level the CPU supports, with and without a thread pool.
+ *
+ * Matrix: 3x3 stride-1 2-D convs over channels 1..67 (odd ones too; fewer than 8 per
+ * group must be declined), output channels odd and even, spatial sizes 1..23 (not
+ * multiples of the tile size) plus larger maps that span several tile blocks, explicit
+ * pads 0/1/2/3 (asymmetric), SAME_UPPER / SAME_LOWER / VALID, groups 1-2, batch 1-2,
+ * FusedConv with bias, residual Z and every activation kind. Inputs and outputs are
+ * guard-page buffers; the output is pre-filled with NaN so an element the kernel skips
+ * fails. Also checks what the kernels decline (other kernel sizes, strides, dilations,
+ * 1-D, non-constant W) and that the table lists them.
+ *
+ * Tolerance (docs/winograd.md): |got - want| <= bound * tmag * max(1, |slope|) + 1e-6 |want|
+ * + 1e-7, tmag the largest conv(|X|, |W|) + |b| + |z| over the output's m x m tile (see
+ * tile_mag), bound 1e-5 for F(4x4) and 2e-6 for F(2x2); the largest relative errors
+ * seen per tile size are printed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cpu.h"
+#include "kernels/kernel.h"
+#include "kernels/winograd/winograd.h"
+#include "ops/op.h"
+#include "runtime/threadpool.h"
+#include "test_gemm_guard.h"
+
+#define BOUND_F4 1e-5
+#define BOUND_F2 2e-6
+
+static int g_fail, g_cases;
+
+typedef struct ccase {
+    int nsp;                 /* 1 or 2 (3: expect every kernel to decline) */
+    int64_t n, c, m, h, w;   /* batch, channels, output channels, input size */
+    int64_t kh, kw, sh, sw, dh, dw;
+    int64_t pads[4];         /* h0, w0, h1, w1 */
+    const char *auto_pad;    /* NULL: NOTSET */
+    int64_t group;
+    bool bias, fused, res;
+    const char *act;         /* FusedConv activation ("": none) */
+    int n_slope;             /* PRelu: 1 or M */
+} ccase;
+
+/* A one-node graph: values X, W, B, Z, S, Y; attributes as in the case. */
+typedef struct net {
+    ert_graph g;
+    ert_value v[6];
+    ert_node node;
+    int inputs[5], outputs[1];
+    ert_attr attrs[9];
+    int64_t ks[2], st[2], dl[2], pd[4];
+    float params[2];
+    guard_buf x, w, b, z, s, xa, wa;
+} net;
+
+enum { VX, VW, VB, VZ, VS, VY };
+
+static void set_tensor(ert_tensor *t, int rank, const int64_t *dims, float *data)
+{
+    memset(t, 0, sizeof *t);
+    t->dtype = ERT_DTYPE_FLOAT32;
+    t->rank = rank;
+    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+    t->data = data;
+    t->nbytes = (size_t)ert_tensor_numel(t) * sizeof(float);
+}
+
+static float *rand_buf(guard_buf *gb, int64_t n, unsigned seed)
+{
+    float *p = guard_alloc(gb, (size_t)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        p[i] = test_rand(&seed);
+    return p;
+}
+
+static ert_attr ints_attr(const char *name, int64_t n, int64_t *v)
+{
+    return (ert_attr){.name = (char *)name, .type = ERT_ATTR_INTS, .n = n, .ints = v};
+}
+
+static void add_attrs(net *t, const ccase *c)
+{
+    ert_node *n = &t->node;
+    int r = c->nsp, na = 0;
+    t->ks[0] = c->nsp == 1 ? c->kw : c->kh, t->ks[1] = c->kw;
+    t->st[0] = c->nsp == 1 ? c->sw : c->sh, t->st[1] = c->sw;
+    t->dl[0] = c->nsp == 1 ? c->dw : c->dh, t->dl[1] = c->dw;
+    if (c->nsp == 1)
+        t->pd[0] = c->pads[1], t->pd[1] = c->pads[3];
+    else
+        memcpy(t->pd, c->pads, sizeof t->pd);
+    t->attrs[na++] = ints_attr("kernel_shape", r, t->ks);
+    t->attrs[na++] = ints_attr("strides", r, t->st);
+    t->attrs[na++] = ints_attr("dilations", r, t->dl);
+    if (c->auto_pad)
+        t->attrs[na++] = (ert_attr){.name = (char *)"auto_pad", .type = ERT_ATTR_STRING,
+                                    .s = (char *)c->auto_pad, .s_len = strlen(c->auto_pad)};
+    else
+        t->attrs[na++] = ints_attr("pads", 2 * r, t->pd);
+    t->attrs[na++] = (ert_attr){.name = (char *)"group", .type = ERT_ATTR_INT, .i = c->group};
+    if (c->fused && c->act[0]) {
+        t->attrs[na++] = (ert_attr){.name = (char *)"activation", .type = ERT_ATTR_STRING,
+                                    .s = (char *)c->act, .s_len = strlen(c->act)};
+        int np = !strcmp(c->act, "Clip") ? 2 : !strcmp(c->act, "LeakyRelu") ? 1 : 0;
+        t->params[0] = !strcmp(c->act, "Clip") ? -0.2f : 0.15f;
+        t->params[1] = 0.4f;
+        if (np)
+            t->attrs[na++] = (ert_attr){.name = (char *)"activation_params", .type = ERT_ATTR_FLOATS,
+                                        .n = np, .floats = t->params};
+    }
+    n->n_attrs = na;
+    n->attrs = t->attrs;
+}
+
+/* Builds the graph; Y's shape comes from the reference infer (run_ref). */
+static void build(net *t, const ccase *c, unsigned seed)
+{
+    memset(t, 0, sizeof *t);
+    int r = c->nsp + 2;
+    int64_t xd[5] = {c->n, c->c, c->nsp == 1 ? c->w : c->h, c->w, c->w};
+    int64_t wd[5] = {c->m, c->c / c->group, c->nsp == 1 ? c->kw : c->kh, c->kw, c->kw};
+    int64_t nx = 1, nw = 1;
+    for (int i = 0; i < r; i++)
+        nx *= xd[i], nw *= wd[i];
+    set_tensor(&t->v[VX].t, r, xd, rand_buf(&t->x, nx, seed));
+    set_tensor(&t->v[VW].t, r, wd, rand_buf(&t->w, nw, seed + 1));
+    t->v[VX].kind = ERT_VALUE_INPUT;
+    t->v[VW].kind = ERT_VALUE_CONST;
+    int64_t md[1] = {c->m}, sd[1] = {c->n_slope};
+    set_tensor(&t->v[VB].t, 1, md, rand_buf(&t->b, c->m, seed + 2));
+    t->v[VB].kind = ERT_VALUE_CONST;
+    set_tensor(&t->v[VS].t, 1, sd, rand_buf(&t->s, c->n_slope, seed + 3));
+    t->v[VS].kind = ERT_VALUE_CONST;
+    for (int i = 0; i < 6; i++)
+        t->v[i].name = (char *)"v";
+    t->g.values = t->v;
+    t->g.n_values = 6;
+    ert_node *n = &t->node;
+    n->name = (char *)"conv";
+    n->op = c->fused ? ert_op_find("edgert", "FusedConv") : ert_op_find("", "Conv");
+    n->op_type = (char *)n->op->name;
+    n->version = c->fused ? 1 : 11;
+    bool prelu = c->fused && !strcmp(c->act, "PRelu");
+    t->inputs[0] = VX, t->inputs[1] = VW, t->inputs[2] = c->bias ? VB : -1;
+    t->inputs[3] = c->res ? VZ : -1, t->inputs[4] = prelu ? VS : -1;
+    n->inputs = t->inputs;
+    n->n_inputs = c->fused ? (prelu ? 5 : c->res ? 4 : 3) : (c->bias ? 3 : 2);
+    t->outputs[0] = VY;
+    n->outputs = t->outputs;
+    n->n_outputs = 1;
+    add_attrs(t, c);
+}
+
+static void free_net(net *t)
+{
+    guard_free(&t->x); guard_free(&t->w); guard_free(&t->b); guard_free(&t->z);
+    guard_free(&t->s); guard_free(&t->xa); guard_free(&t->wa);
+}
+
+/* A kernel context over the net's tensors (in[] NULL past n_inputs / for -1). */
+static ert_kctx make_ctx(net *t, ert_tensor **in, ert_tensor **out, ert_tensor *y, ert_err *err)
+{
+    for (int i = 0; i < ERT_KCTX_MIN_SLOTS; i++)
+        in[i] = out[i] = NULL;
+    for (int i = 0; i < t->node.n_inputs; i++)
+        in[i] = t->inputs[i] >= 0 ? &t->v[t->inputs[i]].t : NULL;
+    out[0] = y;
+    return (ert_kctx){.node = &t->node, .version = t->node.version, .n_in = t->node.n_inputs,
+                      .in = in, .n_out = 1, .out = out, .err = err};
+}
+
+/* Reference output into y (allocated by ert_tensor_alloc); false on error. */
+static bool run_ref(net *t, ert_tensor *y)
+{
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
+    ert_err err;
+    ert_kctx k = make_ctx(t, in, out, y, &err);
+    bool fused = t->node.op->id == ERT_OP_FUSED_CONV;
+    ert_status st = fused ? ert_infer_fused_conv(&k) : ert_infer_conv(&k);
+    if (!st)
+        st = ert_tensor_alloc(y);
+    if (!st)
+        st = fused ? ert_run_fused_conv(&k) : ert_run_conv(&k);
+    if (st)
+        fprintf(stderr, "reference failed: %s\n", err.msg);
+    return !st;
+}
+
+/* Magnitude bound conv(|X|, |W|) + |b| + |z| as a plain Conv on absolute values. */
+static bool magnitude(net *t, const ccase *c, const ert_tensor *y, ert_tensor *mag)
+{
+    ert_tensor x0 = t->v[VX].t, w0 = t->v[VW].t;
+    int64_t nx = ert_tensor_numel(&x0), nw = ert_tensor_numel(&w0);
+    float *xa = guard_alloc(&t->xa, (size_t)nx), *wa = guard_alloc(&t->wa, (size_t)nw);
+    for (int64_t i = 0; i < nx; i++)
+        xa[i] = fabsf(((float *)x0.data)[i]);
+    for (int64_t i = 0; i < nw; i++)
+        wa[i] = fabsf(((float *)w0.data)[i]);
+    net a = *t;
+    a.v[VX].t.data = xa;
+    a.v[VW].t.data = wa;
+    a.node.op = ert_op_find("", "Conv");
+    a.node.version = 11;
+    a.node.n_inputs = 2;
+    a.node.n_attrs = 5; /* Conv's own attributes come first (add_attrs) */
+    if (!run_ref(&a, mag))
+        return false;
+    int64_t ny = ert_tensor_numel(y), plane = ny / (c->n * c->m);
+    float *m = mag->data;
+    for (int64_t i = 0; i < ny; i++) {
+        if (c->bias)
+            m[i] += fabsf(((float *)t->v[VB].t.data)[(i / plane) % c->m]);
+        if (c->res)
+            m[i] += fabsf(((float *)t->v[VZ].t.data)[i]);
+    }
+    return true;
+}
+
+static float act_gain(const net *t, const ccase *c)
+{
+    if (!c->fused)
+        return 1.0f;
+    float g = 1.0f;
+    if (!strcmp(c->act, "LeakyRelu"))
+        g = fabsf(t->params[0]);
+    if (!strcmp(c->act, "PRelu"))
+        for (int i = 0; i < c->n_slope; i++)
+            g = fmaxf(g, fabsf(((float *)t->v[VS].t.data)[i]));
+    return g > 1.0f ? g : 1.0f;
+}
+
+/* Largest error / magnitude seen per tile size m (index 2 or 4): against the tile
+ * magnitude (the bound's), and against the element's own magnitude over the cases
+ * whose pads are <= 1 (every output then has >= 4 of its 9 taps inside the image). */
+static double g_max_rel[5], g_max_own[5];
+
+/* t[i] = the largest mag over the m x m output tile holding element i (tiles start at
+ * output (0, 0), as the kernel's do). A tile's outputs share one input patch, and the
+ * transforms' rounding spreads over the tile: an output whose taps are mostly padding
+ * (pads >= 2) has a small magnitude of its own but its tile's error. */
+static void tile_mag(const ert_tensor *mag, int m, float *t)
+{
+    int64_t oh = mag->dims[2], ow = mag->dims[3], planes = mag->dims[0] * mag->dims[1];
+    const float *g = mag->data;
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t ty = 0; ty < oh; ty += m)
+            for (int64_t tx = 0; tx < ow; tx += m) {
+                float mx = 0.0f;
+                for (int64_t y = ty; y < ty + m && y < oh; y++)
+                    for (int64_t x = tx; x < tx + m && x < ow; x++)
+                        mx = fmaxf(mx, g[(p * oh + y) * ow + x]);
+                for (int64_t y = ty; y < ty + m && y < oh; y++)
+                    for (int64_t x = tx; x < tx + m && x < ow; x++)
+                        t[(p * oh + y) * ow + x] = mx;
+            }
+}
+
+/* Bad elements: |got - want| > bound * tmag * gain + 1e-6 |want| + 1e-7 (the 1e-6 |want|
+ * covers the activations' own approximations, as in test_conv_gemm.c). */
+static int compare(const float *got, const ert_tensor *want, const ert_tensor *mag,
+                   const float *tmag, float gain, double bound, double *max_rel,
+                   double *max_own)
+{
+    int bad = 0;
+    const float *w = want->data, *m = mag->data;
+    for (int64_t i = 0; i < ert_tensor_numel(want); i++) {
+        double err = fabs((double)got[i] - w[i]), scale = (double)tmag[i] * gain;
+        double tol = bound * scale + 1e-6 * fabs(w[i]) + 1e-7;
+        /* recorded: the error beyond the activations' share (the bound's 1e-6 |want|) */
+        double conv_err = err - 1e-6 * fabs(w[i]) > 0 ? err - 1e-6 * fabs(w[i]) : 0.0;
+        if (scale > 0 && conv_err / scale > *max_rel)
+            *max_rel = conv_err / scale;
+        if (max_own && m[i] > 0 && conv_err / ((double)m[i] * gain) > *max_own)
+            *max_own = conv_err / ((double)m[i] * gain);
+        if (!(err <= tol)) {
+            if (bad < 5)
+                fprintf(stderr, "  y[%lld] = %.9g, want %.9g (tol %.3g)\n", (long long)i,
+                        got[i], w[i], tol);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static const char *describe(const ccase *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%dD n%lld c%lld m%lld %lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld "
+             "p%lld,%lld,%lld,%lld %s g%lld bias%d %s res%d",
+             c->nsp, (long long)c->n, (long long)c->c, (long long)c->m, (long long)c->h,
+             (long long)c->w, (long long)c->kh, (long long)c->kw, (long long)c->sh,
+             (long long)c->sw, (long long)c->dh, (long long)c->dw, (long long)c->pads[0],
+             (long long)c->pads[1], (long long)c->pads[2], (long long)c->pads[3],
+             c->auto_pad ? c->auto_pad : "", (long long)c->group, c->bias,
+             c->fused ? c->act : "Conv", c->res);
+    return buf;
+}
+
+/* pack -> plan -> run of one kernel on the net; returns the number of bad elements
+ * (-1: a stage failed). */
+static int run_kernel(const ert_kernel *kn, net *t, const ert_tensor *want, const ert_tensor *mag,
+                      const float *tmag, float gain, ert_threadpool *pool, double bound,
+                      double *max_rel, double *max_own)
+{
+    void *packed = NULL;
+    ert_err err = {{0}};
+    if (kn->pack(&t->node, &t->g, &packed, &err)) {
+        fprintf(stderr, "  pack: %s\n", err.msg);
+        return -1;
+    }
+    ert_tensor y = {0}, *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
+    ert_kctx k = make_ctx(t, in, out, &y, &err);
+    guard_buf yb = {0}, wsb = {0};
+    int64_t ny = ert_tensor_numel(want);
+    y = *want;
+    y.capacity = 0;
+    y.data = guard_alloc(&yb, (size_t)ny);
+    for (int64_t i = 0; i < ny; i++)
+        ((float *)y.data)[i] = NAN;
+    static _Alignas(64) unsigned char params[ERT_STEP_PARAMS_BYTES];
+    size_t ws = 0;
+    k.packed = packed;
+    k.params = params;
+    k.pool = pool;
+    int bad = -1;
+    if (kn->plan(&k, &ws)) {
+        fprintf(stderr, "  plan: %s\n", err.msg);
+        goto done;
+    }
+    k.ws = guard_alloc(&wsb, ws / sizeof(float) + 16);
+    k.ws_bytes = ws;
+    if (kn->run(&k)) {
+        fprintf(stderr, "  run: %s\n", err.msg);
+        goto done;
+    }
+    bad = compare(y.data, want, mag, tmag, gain, bound, max_rel, max_own);
+done:
+    kn->free_packed(packed);
+    guard_free(&yb);
+    guard_free(&wsb);
+    return bad;
+}
+
+/* What the family claims: 2-D 3x3, stride 1, dilation 1, >= 8 channels in and out per
+ * group. */
+static bool expect_supported(const ccase *c)
+{
+    return c->nsp == 2 && c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->dh == 1 &&
+           c->dw == 1 && c->c / c->group >= 8 && c->m / c->group >= 8;
+}
+
+static int tile_of(const ert_kernel *kn)
+{
+    return strstr(kn->name, "winograd4") ? 4 : 2;
+}
+
+/* Every kernel of the family on one case: supports() as expected, results match. */
+static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
+{
+    char d[256];
+    net t;
+    build(&t, c, seed);
+    if (c->res) {
+        ert_tensor ys = {0};
+        net probe = t;
+        probe.node.n_inputs = c->bias ? 3 : 2;
+        probe.node.op = ert_op_find("", "Conv");
+        probe.node.version = 11;
+        if (!run_ref(&probe, &ys)) {
+            g_fail++;
+            free_net(&t);
+            return;
+        }
+        set_tensor(&t.v[VZ].t, ys.rank, ys.dims,
+                   rand_buf(&t.z, ert_tensor_numel(&ys), seed + 4));
+        ert_tensor_free_data(&ys);
+    }
+    ert_tensor want = {0}, mag = {0};
+    if (!run_ref(&t, &want) || !magnitude(&t, c, &want, &mag)) {
+        g_fail++;
+        fprintf(stderr, "FAIL (reference) %s\n", describe(c, d, sizeof d));
+        goto out;
+    }
+    float gain = act_gain(&t, c);
+    guard_buf tmag = {0};
+    guard_alloc(&tmag, (size_t)ert_tensor_numel(&want));
+    for (const ert_kernel *const *kp = ert_winograd_kernels; *kp; kp++) {
+        const ert_kernel *kn = *kp;
+        if (kn->isa > ert_cpu_get()->best)
+            continue;
+        bool expect = expect_supported(c), got = kn->supports(&t.node, &t.g);
+        g_cases++;
+        if (got != expect) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s supports=%d, expected %d: %s\n", kn->name, got, expect,
+                    describe(c, d, sizeof d));
+            continue;
+        }
+        if (!got)
+            continue;
+        int m = tile_of(kn);
+        tile_mag(&mag, m, tmag.data);
+        bool small_pads = c->auto_pad || (c->pads[0] <= 1 && c->pads[1] <= 1 &&
+                                          c->pads[2] <= 1 && c->pads[3] <= 1);
+        int bad = run_kernel(kn, &t, &want, &mag, tmag.data, gain, pool,
+                             m == 4 ? BOUND_F4 : BOUND_F2, &g_max_rel[m],
+                             small_pads ? &g_max_own[m] : NULL);
+        if (bad) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s: %d bad: %s%s\n", kn->name, bad, describe(c, d, sizeof d),
+                    pool ? " (pool)" : "");
+        }
+    }
+    guard_free(&tmag);
+out:
+    ert_tensor_free_data(&want);
+    ert_tensor_free_data(&mag);
+    free_net(&t);
+}
+
+static const char *const k_acts[] = {"", "Relu", "Clip", "LeakyRelu", "PRelu", "Sigmoid",
+                                     "HardSwish", "Tanh", "Silu", "Elu"};
+enum { N_ACTS = sizeof k_acts / sizeof k_acts[0] };
+
+/* A pseudo-random value in [0, n). */
+static int64_t pick(unsigned *seed, int64_t n)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (int64_t)((*seed >> 12) % (unsigned)n);
+}
+
+/* A pseudo-random 3x3 stride-1 case (sizes small enough for the reference's speed). */
+static void random_case(unsigned *seed, ccase *c)
+{
+#define PICK(n) pick(seed, (n))
+    static const int64_t chans[] = {1, 3, 7, 8, 9, 11, 16, 17, 24, 31, 33, 48, 64, 67};
+    enum { NCH = sizeof chans / sizeof chans[0] };
+    memset(c, 0, sizeof *c);
+    c->nsp = 2;
+    c->kh = c->kw = 3;
+    c->sh = c->sw = c->dh = c->dw = 1;
+    c->group = PICK(4) == 0 ? 2 : 1;
+    c->c = chans[PICK(NCH)] * c->group;
+    c->m = chans[PICK(NCH)] * c->group;
+    if (c->c * c->m > 67 * 67) /* keep the reference fast */
+        c->c = chans[PICK(8)] * c->group;
+    c->n = 1 + PICK(2);
+    c->h = 1 + PICK(23);
+    c->w = 1 + PICK(23);
+    int pmode = (int)PICK(6);
+    if (pmode == 0)
+        c->auto_pad = PICK(2) ? "SAME_UPPER" : "SAME_LOWER";
+    else if (pmode == 1)
+        c->auto_pad = "VALID";
+    else if (pmode == 2)
+        c->pads[0] = c->pads[1] = c->pads[2] = c->pads[3] = 1;
+    else if (pmode >= 4)
+        for (int i = 0; i < 4; i++)
+            c->pads[i] = PICK(4);
+    /* VALID / small pads on a tiny map: keep the output non-empty */
+    if (c->h + (c->auto_pad && strcmp(c->auto_pad, "VALID") ? 2 : c->auto_pad ? 0
+                : c->pads[0] + c->pads[2]) < 3)
+        c->h += 2;
+    if (c->w + (c->auto_pad && strcmp(c->auto_pad, "VALID") ? 2 : c->auto_pad ? 0
+                : c->pads[1] + c->pads[3]) < 3)
+        c->w += 2;
+    c->bias = PICK(3) != 0;
+    c->fused = PICK(2) != 0;
+    c->res = c->fused && PICK(2);
+    c->act = c->fused ? k_acts[PICK(N_ACTS)] : "";
+    c->n_slope = PICK(2) ? 1 : (int)c->m;
+#undef PICK
+}
+
+static void fixed_cases(ert_threadpool *pool)
+{
+    const ccase cs[] = {
+        /* ResNet-like 3x3 pad 1 with Relu, residual */
+        {2, 1, 64, 64, 14, 14, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, true, "Relu", 1},
+        /* odd channels, odd map, no pad */
+        {2, 2, 67, 33, 23, 21, 3, 3, 1, 1, 1, 1, {0}, NULL, 1, true, false, false, "", 1},
+        /* many tiles: several tile blocks (blocks split mid tile row), batch 2 */
+        {2, 2, 9, 8, 90, 87, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, false, "Clip", 1},
+        {2, 1, 16, 24, 61, 70, 3, 3, 1, 1, 1, 1, {2, 0, 1, 3}, NULL, 1, false, true, true, "PRelu", 24},
+        /* groups with enough channels each; SAME_LOWER */
+        {2, 2, 32, 18, 13, 11, 3, 3, 1, 1, 1, 1, {0}, "SAME_LOWER", 2, true, true, false, "Sigmoid", 1},
+        /* deep K (several GEMM K blocks) on a small map */
+        {2, 1, 400, 16, 7, 7, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
+        /* 1x1 output, 3x3 input, VALID */
+        {2, 1, 8, 8, 3, 3, 3, 3, 1, 1, 1, 1, {0}, "VALID", 1, true, true, true, "Tanh", 1},
+        /* pads larger than the kernel: border tiles read only padding */
+        {2, 1, 12, 10, 2, 5, 3, 3, 1, 1, 1, 1, {3, 2, 3, 4}, NULL, 1, true, false, false, "", 1},
+        /* declined: too few channels, stride 2, dilation 2, 5x5, 1x3, 1-D */
+        {2, 1, 7, 64, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
+        {2, 1, 64, 4, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
+        {2, 1, 16, 16, 9, 9, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
+        {2, 1, 16, 16, 9, 9, 3, 3, 1, 1, 2, 2, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
+        {2, 1, 16, 16, 9, 9, 5, 5, 1, 1, 1, 1, {2, 2, 2, 2}, NULL, 1, true, false, false, "", 1},
+        {2, 1, 16, 16, 9, 9, 1, 3, 1, 1, 1, 1, {0, 1, 0, 1}, NULL, 1, true, false, false, "", 1},
+        {1, 1, 16, 16, 1, 9, 1, 3, 1, 1, 1, 1, {0, 1, 0, 1}, NULL, 1, true, false, false, "", 1},
+        /* grouped with 4 channels per group: declined */
+        {2, 1, 8, 8, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 2, true, false, false, "", 1},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        run_case(&cs[i], NULL, 100u + (unsigned)i);
+        run_case(&cs[i], pool, 200u + (unsigned)i);
+    }
+}
+
+/* A non-constant W is declined; the table lists the family for a 3x3 conv; an ISA cap
+ * hides the levels above it. */
+static void check_table(void)
+{
+    net t;
+    ccase c = {2, 1, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, false, false, false, "", 1};
+    build(&t, &c, 1);
+    const ert_kernel *ks[32];
+    int n = ert_cpu_kernels(&t.node, &t.g, ert_cpu_get()->best, ks, 32);
+    bool found = false;
+    for (int i = 0; i < n; i++)
+        found |= strstr(ks[i]->name, "conv.winograd4.") == ks[i]->name;
+    g_cases++;
+    if (!found || !ert_cpu_kernel_by_name("conv.winograd2.generic")) {
+        g_fail++;
+        fprintf(stderr, "FAIL kernel table lacks the Winograd kernels\n");
+    }
+    ert_isa cap = ert_cpu_set_isa_cap(ERT_ISA_GENERIC);
+    n = ert_cpu_kernels(&t.node, &t.g, cap, ks, 32);
+    for (int i = 0; i < n; i++) {
+        g_cases++;
+        if (ks[i]->isa > ERT_ISA_GENERIC) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s offered under the generic cap\n", ks[i]->name);
+        }
+    }
+    ert_cpu_set_isa_cap(ert_cpu_get()->best);
+    t.v[VW].kind = ERT_VALUE_INPUT;
+    for (const ert_kernel *const *kp = ert_winograd_kernels; *kp; kp++) {
+        g_cases++;
+        if ((*kp)->supports(&t.node, &t.g)) {
+            g_fail++;
+            fprintf(stderr, "FAIL %s claims a conv with non-constant W\n", (*kp)->name);
+        }
+    }
+    free_net(&t);
+}
+
+int main(int argc, char **argv)
+{
+    int n_random = argc > 1 ? atoi(argv[1]) : 300;
+    ert_threadpool *pool = NULL;
+    if (ert_threadpool_create(3, NULL, &pool)) {
+        fprintf(stderr, "thread pool: out of memory\n");
+        return 1;
+    }
+    check_table();
+    fixed_cases(pool);
+    unsigned seed = 4242u;
+    for (int i = 0; i < n_random; i++) {
+        ccase c;
+        random_case(&seed, &c);
+        run_case(&c, i % 2 ? pool : NULL, 1000u + (unsigned)i);
+    }
+    ert_threadpool_free(pool);
+    printf("max error / tile magnitude: F(4x4) %.3g (bound %.0e), F(2x2) %.3g (bound %.0e)\n",
+           g_max_rel[4], BOUND_F4, g_max_rel[2], BOUND_F2);
+    printf("max error / own magnitude, pads <= 1: F(4x4) %.3g, F(2x2) %.3g\n", g_max_own[4],
+           g_max_own[2]);
+    printf("%d kernel runs, %d failed\n", g_cases, g_fail);
+    return g_fail ? 1 : 0;
+}
