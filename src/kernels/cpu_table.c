@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/conv/conv_gemm.h"
+#include "kernels/deconv/deconv.h"
 #include "kernels/dwconv/dwconv.h"
 #include "kernels/eltwise/eltwise.h"
 #include "kernels/kernel.h"
@@ -30,6 +31,8 @@ static const ert_kernel_family k_table[] = {
     /* Winograd 3x3 stride 1 (F(4x4), F(2x2)): the tuner times it against im2col */
     ERT_FAMILY(CONV, ert_winograd_kernels),
     ERT_FAMILY(FUSED_CONV, ert_winograd_kernels),
+    /* ConvTranspose as GEMM + col2im (1-D/2-D float32, constant W) */
+    ERT_FAMILY(CONV_TRANSPOSE, ert_deconv_kernels),
     /* float32 activations (kernels/act) and broadcasting binary ops */
     ERT_FAMILY(RELU, ert_unary_kernels),
     ERT_FAMILY(CLIP, ert_unary_kernels),

@@ -274,7 +274,7 @@ ert_status conv_infer_common(ert_kctx *k, conv_geom *g, bool transpose)
     return ERT_OK;
 }
 
-ert_status conv_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y)
+static ert_status geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y, bool transpose)
 {
     ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {k->in[0], k->in[1], ert_in(k, 2)};
     ert_tensor *out[ERT_KCTX_MIN_SLOTS] = {y};
@@ -283,7 +283,17 @@ ert_status conv_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y)
     c.n_in = k->n_in < 3 ? k->n_in : 3;
     c.out = out;
     c.n_out = 1;
-    return conv_infer_common(&c, g, false);
+    return conv_infer_common(&c, g, transpose);
+}
+
+ert_status conv_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y)
+{
+    return geom_of_step(k, g, y, false);
+}
+
+ert_status convt_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y)
+{
+    return geom_of_step(k, g, y, true);
 }
 
 ert_status ert_infer_conv(ert_kctx *k)

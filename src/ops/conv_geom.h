@@ -39,5 +39,8 @@ ert_status conv_infer_common(ert_kctx *k, conv_geom *g, bool transpose);
  * Z and S are not Conv's business), for the fast kernels' plan(): runs
  * conv_infer_common on a narrowed copy of k and puts the output shape in *y. */
 ert_status conv_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y);
+/* The same for a ConvTranspose step (src/kernels/deconv/): pads and output size as
+ * ert_infer_conv_transpose derives them (output_shape, output_padding, auto_pad). */
+ert_status convt_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y);
 
 #endif /* ERT_CONV_GEOM_H */
