@@ -33,6 +33,7 @@ typedef struct dw_plan {
     int threads;                   /* slices planned for */
     dw_row_fn row;                 /* row kernel of this level and geometry */
     dw_row_fn row2;                /* two-row kernel (NULL: none for this geometry) */
+    dw_copy_fn copy;               /* the level's row copy */
     act_fn act_run;                /* the level's activation (NULL: none) */
     ert_act_params act;            /* activation; slope re-read from S each run */
 } dw_plan;
@@ -86,6 +87,17 @@ static inline f4 f4_fma(f4 a, f4 b, f4 c)
         c.v[i] += a.v[i] * b.v[i];
     return c;
 }
+/* The first n (< 4) lanes; the rest zero. */
+static inline f4 f4_load_n(const float *p, int n)
+{
+    f4 r = {{0}};
+    memcpy(r.v, p, sizeof(float) * (size_t)n);
+    return r;
+}
+static inline void f4_store_n(float *p, f4 a, int n)
+{
+    memcpy(p, a.v, sizeof(float) * (size_t)n);
+}
 /* p[0], p[s], p[2s], p[3s] */
 static inline f4 f4_load_s(const float *p, int64_t s)
 {
@@ -102,6 +114,8 @@ static inline f4 f4_load_s(const float *p, int64_t s)
 #define V_FMA(a, b, c) f4_fma(a, b, c)
 #define V_LOAD_S2(p) f4_load_s(p, 2)
 #define V_LOAD_S(p, s) f4_load_s(p, s)
+#define V_LOAD_N(p, n) f4_load_n(p, n)
+#define V_STORE_N(p, v, n) f4_store_n(p, v, n)
 #define DW_SFX ref
 #include "kernels/dwconv/dw_body.inc"
 #undef VF
@@ -234,17 +248,6 @@ typedef struct dw_task {
     int32_t *fresh; /* per thread: its slice still needs its zero border */
 } dw_task;
 
-/* Copies n floats; a loop below 32 (a libc call per 7-float row costs more than it). */
-static inline void copy_floats(float *restrict d, const float *restrict src, int64_t n)
-{
-    if (n >= 32) {
-        memcpy(d, src, sizeof(float) * (size_t)n);
-        return;
-    }
-    for (int64_t i = 0; i < n; i++)
-        d[i] = src[i];
-}
-
 /* The zero-padded rows of one channel that output rows [oy0, oy0 + band_oh) read: buffer
  * row b is padded row oy0*sh + b, i.e. input row oy0*sh + b - ph; column j is input
  * column j - pw. The side borders are the same for every band and channel of a run, so
@@ -268,7 +271,7 @@ static void pad_band(const dw_plan *pl, const float *xc, float *p, int64_t oy0, 
     for (int64_t b = 0; b < rows; b++) {
         int64_t iy = r_first + b - pl->ph;
         if (iy >= 0 && iy < pl->h && len > 0)
-            copy_floats(p + b * ps + j0, xc + iy * pl->w + i0, len);
+            pl->copy(p + b * ps + j0, xc + iy * pl->w + i0, len);
         else if (banded)
             memset(p + b * ps, 0, sizeof(float) * (size_t)ps);
     }
@@ -352,6 +355,7 @@ static ert_status plan_ref(ert_kctx *k, size_t *ws)
         return st;
     pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
     pl->row2 = ert_dw_row2_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
+    pl->copy = ert_dw_copy_ref;
     return ERT_OK;
 }
 static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
@@ -359,9 +363,11 @@ static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports
 #if defined(__x86_64__) || defined(_M_X64)
 /* A vector level without a row for this stride (> 2) runs the portable row. */
 static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t),
-                          dw_row_fn (*sel2)(int64_t, int64_t, int64_t, int64_t, int64_t))
+                          dw_row_fn (*sel2)(int64_t, int64_t, int64_t, int64_t, int64_t),
+                          dw_copy_fn copy)
 {
     dw_plan *pl = k->params;
+    pl->copy = copy;
     dw_row_fn f = sel(pl->ra.kh, pl->ra.kw, pl->ra.sw);
     pl->row = f ? f : ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
     pl->row2 = sel2(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
@@ -370,12 +376,13 @@ static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_
 static ert_status plan_avx2(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, ert_act_f32_avx2);
-    return st ? st : fix_row(k, ert_dw_row_select_avx2, ert_dw_row2_select_avx2);
+    return st ? st : fix_row(k, ert_dw_row_select_avx2, ert_dw_row2_select_avx2, ert_dw_copy_avx2);
 }
 static ert_status plan_avx512(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, ert_act_f32_avx512);
-    return st ? st : fix_row(k, ert_dw_row_select_avx512, ert_dw_row2_select_avx512);
+    return st ? st : fix_row(k, ert_dw_row_select_avx512, ert_dw_row2_select_avx512,
+                               ert_dw_copy_avx512);
 }
 static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, supports, NULL, NULL,
                                   plan_avx2, run};

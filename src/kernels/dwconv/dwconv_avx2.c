@@ -15,6 +15,12 @@ static inline __m256 load_s2(const float *p)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8));
 }
 
+/* Lane mask of the first n (0 < n < 8) lanes for maskload / maskstore. */
+static inline __m256i mask_n(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 #define VF __m256
 #define W 8
 #define V_SET1(c) _mm256_set1_ps(c)
@@ -23,5 +29,7 @@ static inline __m256 load_s2(const float *p)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_LOAD_S2(p) load_s2(p)
+#define V_LOAD_N(p, n) _mm256_maskload_ps(p, mask_n(n))
+#define V_STORE_N(p, v, n) _mm256_maskstore_ps(p, mask_n(n), v)
 #define DW_SFX avx2
 #include "kernels/dwconv/dw_body.inc"

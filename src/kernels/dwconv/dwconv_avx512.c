@@ -22,5 +22,8 @@ static inline __m512 load_s2(const float *p)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_LOAD_S2(p) load_s2(p)
+#define V_MASK(n) ((__mmask16)((1u << (n)) - 1u))
+#define V_LOAD_N(p, n) _mm512_maskz_loadu_ps(V_MASK(n), p)
+#define V_STORE_N(p, v, n) _mm512_mask_storeu_ps(p, V_MASK(n), v)
 #define DW_SFX avx512
 #include "kernels/dwconv/dw_body.inc"

@@ -31,6 +31,12 @@ dw_row_fn ert_dw_row2_select_avx2(int64_t kh, int64_t kw, int64_t sw, int64_t sh
 dw_row_fn ert_dw_row2_select_avx512(int64_t kh, int64_t kw, int64_t sw, int64_t sh,
                                     int64_t dh);
 
+/* Copies n floats (one padded-plane row) with the level's vectors. */
+typedef void (*dw_copy_fn)(float *d, const float *s, int64_t n);
+void ert_dw_copy_ref(float *d, const float *s, int64_t n);
+void ert_dw_copy_avx2(float *d, const float *s, int64_t n);
+void ert_dw_copy_avx512(float *d, const float *s, int64_t n);
+
 /* Floats a vector kernel may read past the last output's last tap, per row. */
 #define DW_ROW_OVERREAD 16
 
