@@ -14,6 +14,7 @@
 /* The passes, in the order ert_pass_optimize runs them (optimize.c). */
 ert_status ert_opt_remove_identity(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_cse(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_fuse_layernorm(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fold_pad(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_matmul_add(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fold_bn(ert_edit *e, ert_pass_notes *notes, ert_err *err);
