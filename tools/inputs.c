@@ -87,7 +87,7 @@ static const char *info_shape_str(const ert_tensor_info *t, char *buf, size_t le
         if (t->dims[i] >= 0)
             w = snprintf(buf + pos, len - pos, "%s%lld", sep, (long long)t->dims[i]);
         else if (t->dim_names[i] && t->dim_names[i][0])
-            w = snprintf(buf + pos, len - pos, "%s%s", sep, t->dim_names[i]);
+            w = ert_sym_dim_str(buf + pos, len - pos, sep, t->dim_names[i]);
         else
             w = snprintf(buf + pos, len - pos, "%s?", sep);
         if (w < 0)

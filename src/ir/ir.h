@@ -241,6 +241,10 @@ int64_t ert_tensor_get_i64(const ert_tensor *t, int64_t i);
 double ert_tensor_get_f64(const ert_tensor *t, int64_t i);
 /* Formats a shape as "1x3x?x?" (symbols by name if g != NULL). */
 const char *ert_shape_str(const ert_tensor *t, const ert_graph *g, char *buf, size_t len);
+/* sep + a symbolic dim's name into buf (snprintf's result): a plain identifier as it is
+ * ("batch"), any other name in braces ("{p2o.DynamicDimension.0}") so that "x" between
+ * dims stays readable. */
+int ert_sym_dim_str(char *buf, size_t len, const char *sep, const char *name);
 
 /* float16 / bfloat16 conversions (round to nearest even). */
 float ert_half_to_float(uint16_t h);

@@ -263,6 +263,15 @@ double ert_tensor_get_f64(const ert_tensor *t, int64_t i)
     return ert_load_f64(t->dtype, t->data, i);
 }
 
+int ert_sym_dim_str(char *buf, size_t len, const char *sep, const char *name)
+{
+    bool plain = (name[0] < '0' || name[0] > '9') && name[0] != '\0';
+    for (const char *c = name; *c && plain; c++)
+        plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                (*c >= '0' && *c <= '9') || *c == '_';
+    return snprintf(buf, len, plain ? "%s%s" : "%s{%s}", sep, name);
+}
+
 const char *ert_shape_str(const ert_tensor *t, const ert_graph *g, char *buf, size_t len)
 {
     if (t->rank < 0) {
@@ -282,7 +291,7 @@ const char *ert_shape_str(const ert_tensor *t, const ert_graph *g, char *buf, si
         if (d >= 0)
             w = snprintf(buf + pos, len - pos, "%s%lld", sep, (long long)d);
         else if (d <= -2 && g && (-2 - d) < g->n_syms)
-            w = snprintf(buf + pos, len - pos, "%s%s", sep, g->syms[-2 - d]);
+            w = ert_sym_dim_str(buf + pos, len - pos, sep, g->syms[-2 - d]);
         else
             w = snprintf(buf + pos, len - pos, "%s?", sep);
         if (w < 0)

@@ -101,6 +101,14 @@ def main(out):
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
     m.ir_version = 7
     save(m, f"{out}/dyn.onnx")
+    # dyn_dotted.onnx: an exporter's symbol name (paddle2onnx style) next to fixed dims.
+    g = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu")], "dyn_dotted",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["p2o.DynamicDimension.0", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["p2o.DynamicDimension.0", 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    m.ir_version = 7
+    save(m, f"{out}/dyn_dotted.onnx")
     xd = (rng.random((3, 4), dtype=np.float32) - 0.5)
     np.save(f"{out}/xd.npy", xd)
     np.save(f"{out}/ref_dyn.npy", np.maximum(xd, 0))

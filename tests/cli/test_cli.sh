@@ -133,6 +133,10 @@ chk "inspect: parameters $PARAMS in 2 initializers, $((PARAMS * 4)) bytes" \
     "^Parameters: +$PARAMS in 2 initializers \\+ 0 Constant nodes, $((PARAMS * 4)) bytes"
 expect "inspect dyn.onnx shows the symbolic dim by name" 0 "^  x +float32 +batchx4$" \
     "$BIN" inspect "$M/dyn.onnx"
+expect "inspect puts a symbol that is not an identifier in braces" 0 \
+    "^  x +float32 +\\{p2o\\.DynamicDimension\\.0\\}x3$" "$BIN" inspect "$M/dyn_dotted.onnx"
+expect "run names the dotted symbol in braces when its size is missing" 3 \
+    "float32 \\{p2o\\.DynamicDimension\\.0\\}x3\\)" "$BIN" run "$M/dyn_dotted.onnx"
 expect "inspect mlp.onnx" 0 "" "$BIN" inspect "$M/mlp.onnx"
 INSPECT=$OUT
 chk "inspect: Gemm MACs = M*N*K = $((2 * 16 * 8))" "^  Gemm +$((2 * 16 * 8))( |$)"
