@@ -54,7 +54,8 @@ ert_status ert_pass_dead_nodes(ert_graph *g, ert_err *err);
  * decomposed LayerNorm -> LayerNormalization, BatchNorm / per-channel Mul-Add folding,
  * Conv + activation / residual fusion, MatMul + Add -> Gemm, Transpose merging) on an
  * inferred graph (after infer_fold), leaving every value's dtype/shape correct;
- * dead_nodes runs afterwards. notes may be NULL. Graphs with subgraphs are optimized at the top level only. */
+ * dead_nodes runs afterwards. notes may be NULL. Graphs with subgraphs are optimized at
+ * the top level only. */
 ert_status ert_pass_optimize(ert_graph *g, ert_pass_notes *notes, ert_err *err);
 
 #endif /* ERT_PASSES_H */

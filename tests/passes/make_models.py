@@ -424,6 +424,75 @@ def pad_models(out):
         X, Y, pp, ["Pad=1", "MaxPool=1"])
 
 
+def ln_nodes(x, y, tag, axes, eps=1e-5, square="pow", norm="div", gamma=None, beta=None,
+             axes_input=False):
+    """Decomposed LayerNorm over `axes` as PyTorch / paddle2onnx write it."""
+    nodes, inits = [], []
+
+    def rmean(i, o):
+        if axes_input:
+            inits.append(numpy_helper.from_array(np.array(axes, dtype=np.int64), o + "_axes"))
+            return node("ReduceMean", [i, o + "_axes"], [o])
+        return node("ReduceMean", [i], [o], axes=axes)
+
+    p = tag + "_"
+    nodes += [rmean(x, p + "m"), node("Sub", [x, p + "m"], [p + "d"])]
+    if square == "pow":
+        inits.append(const(p + "two", 2.0))
+        nodes.append(node("Pow", [p + "d", p + "two"], [p + "sq"]))
+    else:
+        nodes.append(node("Mul", [p + "d", p + "d"], [p + "sq"]))
+    inits.append(const(p + "eps", eps))
+    nodes += [rmean(p + "sq", p + "v"), node("Add", [p + "eps", p + "v"], [p + "ve"]),
+              node("Sqrt", [p + "ve"], [p + "s"])]
+    last = y if gamma is None and beta is None else p + "n"
+    if norm == "div":
+        nodes.append(node("Div", [p + "d", p + "s"], [last]))
+    else:
+        nodes += [node("Reciprocal", [p + "s"], [p + "r"]), node("Mul", [p + "r", p + "d"], [last])]
+    if gamma is not None:
+        inits.append(const(p + "g", gamma))
+        out = y if beta is None else p + "gn"
+        nodes.append(node("Mul", [last, p + "g"], [out]))
+        last = out
+    if beta is not None:
+        inits.append(const(p + "b", beta))
+        nodes.append(node("Add", [p + "b", last], [y]))
+    return nodes, inits
+
+
+def layernorm_models(out):
+    LN0 = ["LayerNormalization=1", "ReduceMean=0", "Sqrt=0", "Sub=0"]
+    # PyTorch < opset 17 / paddle2onnx: over the last axis, gamma and beta
+    for opset in (9, 13, 17):
+        n, i = ln_nodes("x", "y", "ln", [-1], gamma=rnd(16) + 1, beta=rnd(16))
+        opt(out, "ln_last_o%d.onnx" % opset, n, [vi("x", [2, 5, 16])], [vi("y", [2, 5, 16])], i,
+            LN0 + ["Pow=0", "Div=0", "Mul=0", "Add=0"], opset)
+    # Mul(d, d), Reciprocal * d, gamma with leading 1s, no beta, symbolic batch
+    n, i = ln_nodes("x", "y", "ln", [2], square="mul", norm="recip", gamma=rnd(1, 1, 24) + 1)
+    opt(out, "ln_mul_recip.onnx", n, [vi("x", ["N", 3, 24])], [vi("y", ["N", 3, 24])], i,
+        LN0 + ["Mul=0", "Reciprocal=0"])
+    # two trailing axes, ReduceMean axes as an input (opset 18), beta only
+    n, i = ln_nodes("x", "y", "ln", [-1, 2], beta=rnd(4, 5), axes_input=True, eps=1e-3)
+    opt(out, "ln_two_axes_o18.onnx", n, [vi("x", [2, 3, 4, 5])], [vi("y", [2, 3, 4, 5])], i,
+        LN0 + ["Add=0"], 18)
+    # no affine at all: a scale of ones is made
+    n, i = ln_nodes("x", "y", "ln", [-1])
+    opt(out, "ln_plain.onnx", n, [vi("x", [4, 33])], [vi("y", [4, 33])], i, LN0 + ["Div=0"])
+    # gamma varies along a non-normalised axis: LayerNorm without it, the Mul stays
+    n, i = ln_nodes("x", "y", "ln", [-1], gamma=rnd(5, 1) + 1, beta=rnd(16))
+    opt(out, "ln_gamma_not_per_feature.onnx", n, [vi("x", [2, 5, 16])], [vi("y", [2, 5, 16])],
+        i, ["LayerNormalization=1", "Mul=1", "Add=1", "ReduceMean=0"])
+    # refused: X - mean also feeds an output; the axes are not trailing
+    n, i = ln_nodes("x", "y", "ln", [-1], gamma=rnd(16), beta=rnd(16))
+    opt(out, "ln_shared_diff.onnx", n, [vi("x", [2, 5, 16])],
+        [vi("y", [2, 5, 16]), vi("ln_d", [2, 5, 16])], i,
+        ["LayerNormalization=0", "ReduceMean=2", "note=X_-_mean_is_a_graph_output"])
+    n, i = ln_nodes("x", "y", "ln", [1])
+    opt(out, "ln_not_trailing.onnx", n, [vi("x", [2, 5, 16])], [vi("y", [2, 5, 16])], i,
+        ["LayerNormalization=0", "ReduceMean=2", "note=does_not_reduce_trailing_axes"])
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     fused_conv_models(out)
@@ -434,6 +503,7 @@ def main(out):
     fuse_models(out)
     matmul_models(out)
     transpose_models(out)
+    layernorm_models(out)
     pad_models(out)
     with open(os.path.join(out, "manifest.txt"), "w") as f:
         f.write("\n".join(MANIFEST) + "\n")
