@@ -3,6 +3,7 @@
  */
 #include <immintrin.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kernels/winograd/winograd_isa.h"
 
@@ -23,6 +24,20 @@ static inline void unzip256(__m256 a, __m256 b, __m256 *ev, __m256 *od)
     *od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8));
 }
 
+/* row[k .. k+8) with zeros outside [0, w): masked lanes are not read (no fault). */
+static inline __m256 loadz256(const float *row, int64_t k, int64_t w)
+{
+    if (k >= 0 && k + 8 <= w)
+        return _mm256_loadu_ps(row + k);
+    if (k >= w || k + 8 <= 0)
+        return _mm256_setzero_ps();
+    __m256i li = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                  _mm256_set1_epi32((int)k));
+    __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(li, _mm256_set1_epi32(-1)),
+                                 _mm256_cmpgt_epi32(_mm256_set1_epi32((int)w), li));
+    return _mm256_maskload_ps((const float *)((uintptr_t)row + (uintptr_t)(k * 4)), m);
+}
+
 #define VF __m256
 #define W 8
 #define V_SET1(c) _mm256_set1_ps(c)
@@ -31,6 +46,9 @@ static inline void unzip256(__m256 a, __m256 b, __m256 *ev, __m256 *od)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
 #define V_SUB(a, b) _mm256_sub_ps(a, b)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_MAX(a, b) _mm256_max_ps(a, b)
+#define V_MIN(a, b) _mm256_min_ps(a, b)
+#define V_LOADZ(row, k, w) loadz256(row, k, w)
 #define V_ZIP(a, b, lo, hi) zip256(a, b, lo, hi)
 #define V_UNZIP(a, b, ev, od) unzip256(a, b, ev, od)
 #define WB_SFX avx2

@@ -3,6 +3,7 @@
  */
 #include <immintrin.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kernels/winograd/winograd_isa.h"
 
@@ -27,6 +28,18 @@ static inline void unzip512(__m512 a, __m512 b, __m512 *ev, __m512 *od)
     *od = _mm512_permutex2var_ps(a, io, b);
 }
 
+/* row[k .. k+16) with zeros outside [0, w): masked lanes are not read (no fault). */
+static inline __m512 loadz512(const float *row, int64_t k, int64_t w)
+{
+    if (k >= 0 && k + 16 <= w)
+        return _mm512_loadu_ps(row + k);
+    int64_t lo = k < 0 ? -k : 0, hi = w - k < 16 ? w - k : 16;
+    if (hi <= lo)
+        return _mm512_setzero_ps();
+    __mmask16 m = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+    return _mm512_maskz_loadu_ps(m, (const float *)((uintptr_t)row + (uintptr_t)(k * 4)));
+}
+
 #define VF __m512
 #define W 16
 #define V_SET1(c) _mm512_set1_ps(c)
@@ -35,6 +48,9 @@ static inline void unzip512(__m512 a, __m512 b, __m512 *ev, __m512 *od)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
 #define V_SUB(a, b) _mm512_sub_ps(a, b)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_MAX(a, b) _mm512_max_ps(a, b)
+#define V_MIN(a, b) _mm512_min_ps(a, b)
+#define V_LOADZ(row, k, w) loadz512(row, k, w)
 #define V_ZIP(a, b, lo, hi) zip512(a, b, lo, hi)
 #define V_UNZIP(a, b, ev, od) unzip512(a, b, ev, od)
 #define WB_SFX avx512
