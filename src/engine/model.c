@@ -229,7 +229,7 @@ static ert_status plan_aliases(ert_model *m)
         ert_step *s = &m->steps[p];
         const ert_node *n = &g->nodes[s->node];
         int in = n->inputs[0], out = n->outputs[0];
-        if (is_view_op(n->op->id) && !s->reinfer && in >= 0 && out >= 0 &&
+        if (is_view_op(n->op->id) && in >= 0 && out >= 0 &&
             !g->values[out].is_output) {
             int root = m->alias_of[in] >= 0 ? m->alias_of[in] : in;
             s->view = true;
