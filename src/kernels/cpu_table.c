@@ -25,12 +25,15 @@ static const ert_kernel_family k_table[] = {
     /* depthwise first: it declines all but group == C_in == C_out */
     ERT_FAMILY(CONV, ert_dwconv_kernels),
     ERT_FAMILY(FUSED_CONV, ert_dwconv_kernels),
+    /* Winograd F(4x4) for 3x3 stride 1 (2-2.6x im2col on ResNet-50's 14x14..56x56) */
+    ERT_FAMILY(CONV, ert_winograd_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_winograd_kernels),
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),
-    /* Winograd 3x3 stride 1 (F(4x4), F(2x2)): the tuner times it against im2col */
-    ERT_FAMILY(CONV, ert_winograd_kernels),
-    ERT_FAMILY(FUSED_CONV, ert_winograd_kernels),
+    /* Winograd F(2x2): more accurate, a tuning candidate (small maps) */
+    ERT_FAMILY(CONV, ert_winograd2_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_winograd2_kernels),
     /* ConvTranspose as GEMM + col2im (1-D/2-D float32, constant W) */
     ERT_FAMILY(CONV_TRANSPOSE, ert_deconv_kernels),
     /* float32 activations (kernels/act) and broadcasting binary ops */

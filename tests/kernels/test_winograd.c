@@ -10,7 +10,7 @@
  * FusedConv with bias, residual Z and every activation kind. Inputs and outputs are
  * guard-page buffers; the output is pre-filled with NaN so an element the kernel skips
  * fails. Also checks what the kernels decline (other kernel sizes, strides, dilations,
- * 1-D, non-constant W) and that the table lists them.
+ * 1-D, non-constant W; F(4x4): maps of < 16 tiles) and that the table lists them.
  *
  * Tolerance (docs/winograd.md): |got - want| <= bound * tmag * max(1, |slope|) + 1e-6 |want|
  * + 1e-7, tmag the largest conv(|X|, |W|) + |b| + |z| over the output's m x m tile (see
@@ -347,10 +347,35 @@ done:
 
 /* What the family claims: 2-D 3x3, stride 1, dilation 1, >= 8 channels in and out per
  * group. */
-static bool expect_supported(const ccase *c)
+static bool expect_supported(const ccase *c, int m)
 {
-    return c->nsp == 2 && c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->dh == 1 &&
-           c->dw == 1 && c->c / c->group >= 8 && c->m / c->group >= 8;
+    if (!(c->nsp == 2 && c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->dh == 1 &&
+          c->dw == 1 && c->c / c->group >= 8 && c->m / c->group >= 8))
+        return false;
+    if (m == 2)
+        return true;
+    /* F(4x4) also declines maps of fewer than 16 tiles (output size as conv.c gives it) */
+    int64_t oh, ow;
+    if (c->auto_pad && strcmp(c->auto_pad, "VALID"))
+        oh = c->h, ow = c->w;
+    else if (c->auto_pad)
+        oh = c->h - 2, ow = c->w - 2;
+    else
+        oh = c->h + c->pads[0] + c->pads[2] - 2, ow = c->w + c->pads[1] + c->pads[3] - 2;
+    return ((oh + 3) / 4) * ((ow + 3) / 4) >= 16;
+}
+
+/* Both lists of the family, in one NULL-ended array. */
+static const ert_kernel *k_all[16];
+
+static void collect_kernels(void)
+{
+    int n = 0;
+    for (const ert_kernel *const *kp = ert_winograd_kernels; *kp; kp++)
+        k_all[n++] = *kp;
+    for (const ert_kernel *const *kp = ert_winograd2_kernels; *kp; kp++)
+        k_all[n++] = *kp;
+    k_all[n] = NULL;
 }
 
 static int tile_of(const ert_kernel *kn)
@@ -388,11 +413,11 @@ static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
     float gain = act_gain(&t, c);
     guard_buf tmag = {0};
     guard_alloc(&tmag, (size_t)ert_tensor_numel(&want));
-    for (const ert_kernel *const *kp = ert_winograd_kernels; *kp; kp++) {
+    for (const ert_kernel *const *kp = k_all; *kp; kp++) {
         const ert_kernel *kn = *kp;
         if (kn->isa > ert_cpu_get()->best)
             continue;
-        bool expect = expect_supported(c), got = kn->supports(&t.node, &t.g);
+        bool expect = expect_supported(c, tile_of(kn)), got = kn->supports(&t.node, &t.g);
         g_cases++;
         if (got != expect) {
             g_fail++;
@@ -516,17 +541,25 @@ static void fixed_cases(ert_threadpool *pool)
 static void check_table(void)
 {
     net t;
-    ccase c = {2, 1, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, false, false, false, "", 1};
+    ccase c = {2, 1, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, false, false, false, "", 1};
     build(&t, &c, 1);
     const ert_kernel *ks[32];
     int n = ert_cpu_kernels(&t.node, &t.g, ert_cpu_get()->best, ks, 32);
-    bool found = false;
-    for (int i = 0; i < n; i++)
-        found |= strstr(ks[i]->name, "conv.winograd4.") == ks[i]->name;
+    int w4 = -1, w2 = -1, im2col = -1;
+    for (int i = 0; i < n; i++) {
+        if (w4 < 0 && strstr(ks[i]->name, "conv.winograd4.") == ks[i]->name)
+            w4 = i;
+        if (w2 < 0 && strstr(ks[i]->name, "conv.winograd2.") == ks[i]->name)
+            w2 = i;
+        if (im2col < 0 && strstr(ks[i]->name, "conv.im2col.") == ks[i]->name)
+            im2col = i;
+    }
     g_cases++;
-    if (!found || !ert_cpu_kernel_by_name("conv.winograd2.generic")) {
+    /* heuristic order: F(4x4) first, then im2col, then F(2x2) */
+    if (w4 != 0 || im2col < 0 || w2 < im2col || !ert_cpu_kernel_by_name("conv.winograd2.generic")) {
         g_fail++;
-        fprintf(stderr, "FAIL kernel table lacks the Winograd kernels\n");
+        fprintf(stderr, "FAIL kernel table order: winograd4 at %d, im2col at %d, winograd2 at %d\n",
+                w4, im2col, w2);
     }
     ert_isa cap = ert_cpu_set_isa_cap(ERT_ISA_GENERIC);
     n = ert_cpu_kernels(&t.node, &t.g, cap, ks, 32);
@@ -539,7 +572,7 @@ static void check_table(void)
     }
     ert_cpu_set_isa_cap(ert_cpu_get()->best);
     t.v[VW].kind = ERT_VALUE_INPUT;
-    for (const ert_kernel *const *kp = ert_winograd_kernels; *kp; kp++) {
+    for (const ert_kernel *const *kp = k_all; *kp; kp++) {
         g_cases++;
         if ((*kp)->supports(&t.node, &t.g)) {
             g_fail++;
@@ -557,6 +590,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "thread pool: out of memory\n");
         return 1;
     }
+    collect_kernels();
     check_table();
     fixed_cases(pool);
     unsigned seed = 4242u;

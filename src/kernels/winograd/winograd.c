@@ -12,7 +12,7 @@
  *      activation (ert_act_f32_isa on each finished row segment, still in L1).
  * U = G g G^T is computed in double at load and rounded once to float. T is chosen so
  * one block's V and M take about WINO_BLOCK_BYTES (they stay in L2/L3, whatever the
- * image size), as a multiple of 16 tiles (whole vectors in the transforms).
+ * image size), the blocks of a layer equal in size.
  * Threads: when there are at least as many blocks (x groups) as threads, each thread
  * runs whole blocks in its own workspace region (V, M and the GEMM's B slice stay in
  * its cache); otherwise each block's three phases are split: channels for the
@@ -29,10 +29,11 @@
 #include "ops/fused.h"
 #include "runtime/threadpool.h"
 
-/* Target bytes of one block's V + M (per thread). 1 MiB keeps them in Zen 4/5's L2;
- * see docs/winograd.md for the sizes measured. */
+/* Target bytes of one block's V + M (per thread): L2 plus the core's share of L3. Measured
+ * on Zen 5 (docs/winograd.md): 4 MiB >= 2 MiB > 1 MiB > 256 KiB on ResNet-50's 56x56
+ * and 28x28 layers (fewer passes over U, wider GEMMs); 14x14 and smaller fit one block. */
 #ifndef WINO_BLOCK_BYTES
-#define WINO_BLOCK_BYTES (1024 * 1024)
+#define WINO_BLOCK_BYTES (4 * 1024 * 1024)
 #endif
 /* Fewest input and output channels per group (below this the transforms' cost per
  * channel is not repaid by the GEMM's savings; im2col runs those). */
@@ -98,6 +99,11 @@ static inline vf4 g_loadz(const float *row, int64_t k, int64_t w)
         r.v[i] = k + i >= 0 && k + i < w ? row[k + i] : 0.0f;
     return r;
 }
+static inline void g_storen(float *p, vf4 a, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        p[i] = a.v[i];
+}
 static inline void g_zip(vf4 a, vf4 b, vf4 *lo, vf4 *hi)
 {
     *lo = (vf4){{a.v[0], b.v[0], a.v[1], b.v[1]}};
@@ -120,6 +126,7 @@ static inline void g_unzip(vf4 a, vf4 b, vf4 *ev, vf4 *od)
 #define V_MAX(a, b) g_max(a, b)
 #define V_MIN(a, b) g_min(a, b)
 #define V_LOADZ(row, k, w) g_loadz(row, k, w)
+#define V_STOREN(p, v, n) g_storen(p, v, n)
 #define V_ZIP(a, b, lo, hi) g_zip(a, b, lo, hi)
 #define V_UNZIP(a, b, ev, od) g_unzip(a, b, ev, od)
 #define WB_SFX generic
@@ -236,6 +243,26 @@ static bool supports(const ert_node *n, const ert_graph *g)
     return cg >= WINO_MIN_CH && mg >= WINO_MIN_CH && w->t.dims[0] % geo.group == 0;
 }
 
+/* F(4x4) is listed before im2col (the heuristic order's pick): it also declines maps
+ * known at load to give fewer than WINO4_MIN_TILES tiles per image. There (ResNet-50's
+ * 7x7 layers: 4 tiles) the GEMMs are only 4 columns wide and the 4x larger transformed
+ * weights (36 / 9) are read once per image: 63 GFLOP/s against im2col's 108. */
+#define WINO4_MIN_TILES 16
+
+static bool supports4(const ert_node *n, const ert_graph *g)
+{
+    if (!supports(n, g))
+        return false;
+    conv_geom geo;
+    ert_act_params act;
+    if (!load_geom(n, g, &geo, &act))
+        return false;
+    if (geo.out[0] > 0 && geo.out[1] > 0 &&
+        ((geo.out[0] + 3) / 4) * ((geo.out[1] + 3) / 4) < WINO4_MIN_TILES)
+        return false;
+    return true;
+}
+
 static ert_status pack_isa(ert_isa isa, int m, const ert_node *n, const ert_graph *g,
                            void **packed, ert_err *err)
 {
@@ -297,7 +324,7 @@ typedef struct wino_plan {
     int64_t ph, pw;            /* start pads (top, left) */
     int64_t th, tw;            /* tile rows and columns per image */
     int64_t ttot;              /* tiles per group: nb * th * tw */
-    int64_t tb, nblk;          /* tiles per block (multiple of 16), blocks per group */
+    int64_t tb, nblk;          /* tiles per block, blocks per group */
     int64_t ldt;               /* row stride of the V and M matrices (tb + slack) */
     int64_t vs, ms;            /* floats from one xi's V (Cg x ldt) / M (Mg x ldt) to the
                                 * next: padded off multiples of 4 KiB (see xi_stride) */
@@ -352,9 +379,10 @@ static void plan_blocks(wino_plan *pl, const wino_packed *p)
             nblk = nb2;
         pl->split_blocks = pl->group * nblk >= thr;
     }
-    pl->tb = round_up(ceil_div(pl->ttot, nblk), WINO_VEC);
+    /* equal blocks (196 tiles in 4 blocks: 49 each, not 64 + 64 + 64 + 4) */
+    pl->tb = ceil_div(pl->ttot, nblk);
     pl->nblk = ceil_div(pl->ttot, pl->tb);
-    pl->ldt = pl->tb + WINO_VEC;
+    pl->ldt = round_up(pl->tb, WINO_VEC) + WINO_VEC;
 }
 
 static ert_status plan(ert_kctx *k, size_t *ws_bytes)
@@ -622,7 +650,7 @@ static ert_status run(ert_kctx *k)
     {                                                                                    \
         return pack_isa(ISA, 2, n, g, packed, err);                                      \
     }                                                                                    \
-    static const ert_kernel k_w4_##NAME = {"conv.winograd4." #NAME, ISA, supports,        \
+    static const ert_kernel k_w4_##NAME = {"conv.winograd4." #NAME, ISA, supports4,       \
                                            pack4_##NAME, free_packed, plan, run};         \
     static const ert_kernel k_w2_##NAME = {"conv.winograd2." #NAME, ISA, supports,        \
                                            pack2_##NAME, free_packed, plan, run};
@@ -635,6 +663,12 @@ WINO_ISA_KERNELS(ERT_ISA_AVX512, avx512)
 
 const ert_kernel *const ert_winograd_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    &k_w4_avx512, &k_w2_avx512, &k_w4_avx2, &k_w2_avx2,
+    &k_w4_avx512, &k_w4_avx2,
 #endif
-    &k_w4_generic, &k_w2_generic, NULL};
+    &k_w4_generic, NULL};
+
+const ert_kernel *const ert_winograd2_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_w2_avx512, &k_w2_avx2,
+#endif
+    &k_w2_generic, NULL};

@@ -2,7 +2,8 @@
  * winograd.h - Conv / FusedConv by Winograd's minimal filtering, for the CPU kernel
  * table (kernel.h):
  *   conv.winograd4.<isa>  F(4x4, 3x3): 6x6 input tiles, 36 GEMMs, 4x fewer multiplies
- *                         than the direct conv (2.25 per output per channel pair).
+ *                         than the direct conv (2.25 per output per channel pair);
+ *                         declines maps known to give fewer than 16 tiles per image.
  *   conv.winograd2.<isa>  F(2x2, 3x3): 4x4 input tiles, 16 GEMMs, 2.25x fewer; more
  *                         accurate, and its tiles waste less on small maps (7x7).
  * Both: 2-D, 3x3 kernel, stride 1, dilation 1, float32 NCHW, constant W, any pads (also
@@ -16,7 +17,10 @@
 
 #include "kernels/kernel.h"
 
-/* Candidates for Conv and FusedConv, most promising first, NULL-ended. */
+/* Candidates for Conv and FusedConv, NULL-ended: the F(4x4) kernels (listed before the
+ * im2col kernels; they decline maps known to give < 16 tiles per image) and the F(2x2)
+ * kernels (listed after im2col: the tuner's candidates). */
 extern const ert_kernel *const ert_winograd_kernels[];
+extern const ert_kernel *const ert_winograd2_kernels[];
 
 #endif /* ERT_WINOGRAD_H */

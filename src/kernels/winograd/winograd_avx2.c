@@ -38,6 +38,14 @@ static inline __m256 loadz256(const float *row, int64_t k, int64_t w)
     return _mm256_maskload_ps((const float *)((uintptr_t)row + (uintptr_t)(k * 4)), m);
 }
 
+/* p[0 .. n) = the first n lanes of v (n < 8); maskstore writes nothing else. */
+static inline void storen256(float *p, __m256 v, int64_t n)
+{
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n),
+                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p, m, v);
+}
+
 #define VF __m256
 #define W 8
 #define V_SET1(c) _mm256_set1_ps(c)
@@ -49,6 +57,7 @@ static inline __m256 loadz256(const float *row, int64_t k, int64_t w)
 #define V_MAX(a, b) _mm256_max_ps(a, b)
 #define V_MIN(a, b) _mm256_min_ps(a, b)
 #define V_LOADZ(row, k, w) loadz256(row, k, w)
+#define V_STOREN(p, v, n) storen256(p, v, n)
 #define V_ZIP(a, b, lo, hi) zip256(a, b, lo, hi)
 #define V_UNZIP(a, b, ev, od) unzip256(a, b, ev, od)
 #define WB_SFX avx2

@@ -51,6 +51,7 @@ static inline __m512 loadz512(const float *row, int64_t k, int64_t w)
 #define V_MAX(a, b) _mm512_max_ps(a, b)
 #define V_MIN(a, b) _mm512_min_ps(a, b)
 #define V_LOADZ(row, k, w) loadz512(row, k, w)
+#define V_STOREN(p, v, n) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (n)) - 1u), v)
 #define V_ZIP(a, b, lo, hi) zip512(a, b, lo, hi)
 #define V_UNZIP(a, b, ev, od) unzip512(a, b, ev, od)
 #define WB_SFX avx512
