@@ -401,8 +401,8 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 1, 32, 16, 64, 64, 2, 2, 2, 2, 1, 1, {0}, {0}, {0, -1}, NULL, 1, true, false},
         /* Col over several tiles of whole rows, batch 2 */
         {2, 2, 8, 64, 40, 37, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, {1, 1}, {0, -1}, NULL, 1, true, false},
-        /* tiles cut mid-row: 1600 Col rows, 81-column tiles over 100-wide rows */
-        {2, 1, 4, 64, 3, 100, 5, 5, 1, 2, 1, 1, {2, 0, 1, 3}, {0}, {0, -1}, NULL, 1, true, false},
+        /* tiles cut mid-row: 3200 Col rows, 81-column tiles over 100-wide rows */
+        {2, 1, 4, 128, 3, 100, 5, 5, 1, 2, 1, 1, {2, 0, 1, 3}, {0}, {0, -1}, NULL, 1, true, false},
         /* 3x3 / s2 with an unpaired third tap, output_padding 1 (PyTorch's x2 up) */
         {2, 1, 16, 8, 9, 11, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, {1, 1}, {0, -1}, NULL, 1, false, false},
         /* stride 3 > kernel 2: gaps that only get the bias */
@@ -416,6 +416,9 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 1, 6, 9, 5, 7, 2, 5, 1, 3, 1, 1, {-1, 2, 0, -1}, {0}, {0, -1}, NULL, 3, true, false},
         /* 1-D */
         {1, 2, 5, 6, 1, 23, 1, 4, 1, 2, 1, 1, {0, 1, 0, 2}, {0, 1}, {0, -1}, NULL, 1, true, false},
+        /* a kernel wider than col2im's per-call tap table (ranges per row) */
+        {1, 1, 3, 5, 1, 9, 1, 19, 1, 2, 1, 1, {0, 3, 0, 5}, {0, 1}, {0, -1}, NULL, 1, true, false},
+        {2, 1, 2, 3, 3, 4, 2, 18, 1, 1, 1, 2, {0, 7, 1, 2}, {0}, {0, -1}, NULL, 1, true, false},
         /* one pixel in, one channel */
         {2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, {0}, {0}, {0, -1}, NULL, 1, true, false},
     };

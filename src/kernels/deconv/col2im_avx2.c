@@ -16,6 +16,14 @@
         (hi) = _mm256_permute2f128_ps(ul, uh, 0x31);                                       \
     } while (0)
 
+/* the first n lanes (0 <= n < 8): vmaskmov does not touch (or fault on) the others */
+static inline __m256i v_mask(int64_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define V_LOADN(p, n) _mm256_maskload_ps(p, v_mask(n))
+#define V_STOREN(p, v, n) _mm256_maskstore_ps(p, v_mask(n), v)
+
 #define VF __m256
 #define W 8
 #define V_SET1(c) _mm256_set1_ps(c)

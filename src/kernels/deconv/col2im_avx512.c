@@ -18,6 +18,11 @@
         (hi) = _mm512_permutex2var_ps(a_, ih, b_);                                         \
     } while (0)
 
+/* the first n lanes (0 <= n < 16): masked, so nothing past them is touched */
+#define V_MASK(n) ((__mmask16)((1u << (n)) - 1u))
+#define V_LOADN(p, n) _mm512_maskz_loadu_ps(V_MASK(n), p)
+#define V_STOREN(p, v, n) _mm512_mask_storeu_ps(p, V_MASK(n), v)
+
 #define VF __m512
 #define W 16
 #define V_SET1(c) _mm512_set1_ps(c)

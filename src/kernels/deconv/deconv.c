@@ -12,11 +12,13 @@
  * at load; X_g is the SGEMM's plain B, read in place.
  *
  * The H*W columns are tiled (DECONV_COL_BYTES of Col per tile, whole input rows where
- * a row fits), so the workspace is bounded whatever the image size and Col is still in
- * L2 when col2im reads it back. The first tile's col2im writes the bias into its plane
- * before adding (no separate pass over Y); col2im tasks are one output channel each,
- * spread over the pool (channels never share an output element). Tried: a "stride ==
- * kernel, no overlap" path that stores Col instead of adding it: see docs/kernels.md.
+ * a row fits), so the workspace is bounded whatever the image size. The first tile's
+ * col2im writes the bias into its plane before adding (no separate pass over Y);
+ * col2im tasks are one output channel each, spread over the pool (channels never share
+ * an output element). Cost split on Zen 5, one thread: depth_unet's 4x4/s2 layer 0.30
+ * ms GEMM + 0.07 ms col2im, its 2x2/s2 layer 0.09 + 0.03. Not done: a stride == kernel
+ * path storing Col instead of fill + add (the 2x2 layer's col2im is L2-bandwidth bound
+ * at 3 passes over Y; a store-only path could save about a third of its 0.03 ms).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +29,15 @@
 #include "ops/conv_geom.h"
 #include "runtime/threadpool.h"
 
-/* Bytes of Col per column tile: Col is written by the GEMM and read back by col2im, so
- * it should stay in L2 (1 MiB per core on Zen 5). Measured: docs/kernels.md. */
+/* Bytes of Col per column tile. Col is written by the GEMM and read back by col2im;
+ * measured on Zen 5 (1 MiB L2), one thread, depth_unet's two layers with 128 KiB to
+ * 4 MiB tiles: within 5% of each other, 1 MiB (the 4x4 layer's whole Col, one tile)
+ * the best by 2%. The cap is what bounds the workspace for large images. */
 #ifndef DECONV_COL_BYTES
-#define DECONV_COL_BYTES (512 * 1024)
+#define DECONV_COL_BYTES (1024 * 1024)
 #endif
 /* Fewest columns per tile (a narrower GEMM wastes its B strips) unless H*W is smaller;
- * so Col can exceed DECONV_COL_BYTES only when Mg*KH*KW > 2048 rows. */
+ * so Col can exceed DECONV_COL_BYTES only when Mg*KH*KW > 4096 rows. */
 #define DECONV_MIN_COLS 64
 
 /* ---- portable col2im (W = 1: plain floats) ---- */

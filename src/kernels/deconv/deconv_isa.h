@@ -12,6 +12,7 @@
 #ifndef ERT_DECONV_ISA_H
 #define ERT_DECONV_ISA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* 2-D view of the geometry (a 1-D op has h = oh = kh = 1). */
