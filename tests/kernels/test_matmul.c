@@ -9,7 +9,8 @@
  * batch counts below and above the thread count), constant A (packed at load); Gemm with
  * transA/transB, alpha, beta (0, 1, other), C absent or of every broadcast form
  * (scalar, [1], [N], [1,N], [M,1], [1,1], [M,N]), constant or run-time A, B, C; K = 0
- * and empty outputs. Inputs, outputs and workspaces are guard-page buffers; the output
+ * and empty outputs; K of several K blocks. Inputs, outputs and workspaces are guard-page
+ * buffers; the output
  * is pre-filled with NaN so an element the kernel skips fails. Also: non-float32 and
  * rank-3 Gemm operands are declined, and the table lists the kernels for both ops.
  *
@@ -458,6 +459,14 @@ static void gemm_cases(ert_threadpool *pool)
                             (int)pick(&seed, 8), alphas[pick(&seed, 4)], betas[pick(&seed, 4)]);
         c.ca = pick(&seed, 4) == 0, c.cb = pick(&seed, 3) != 0, c.cc = pick(&seed, 2) != 0;
         run_case(&c, r % 2 ? pool : NULL, 30000u + (unsigned)r);
+    }
+    /* K over several K blocks (sgemm's depth cap is 384) with a narrow last strip */
+    for (int r = 0; r < 4; r++) {
+        mcase d = gemm_case(r < 2 ? 17 : 1, 100, 777, 0, r & 1, 3, 1.0f, 1.0f);
+        d.cb = true;
+        run_case(&d, r % 2 ? pool : NULL, 40000u + (unsigned)r);
+        mcase m = mm2(r < 2 ? 9 : 1, 52 + r, 1000, r % 2 == 0);
+        run_case(&m, r % 2 ? NULL : pool, 41000u + (unsigned)r);
     }
     /* the classifier shape of ResNet-50 (transB, constant B, C [N]) */
     mcase fc = gemm_case(1, 1000, 2048, 0, 1, 3, 1.0f, 1.0f);

@@ -9,8 +9,9 @@
  *                     ISA (sgemm_ref.c, sgemm_avx2.c, sgemm_avx512.c; driver: sgemm.c).
  *                     A is packed once (conv weights: at load) into MR-row panels; B is
  *                     packed per cache block into the caller's workspace (no malloc in the
- *                     run path); a fused epilogue y = act(acc + bias[row] + R) is applied
- *                     while the C tile is in registers.
+ *                     run path), or once at load when constant (ert_sgemm_pack_b); a
+ *                     fused epilogue y = act(acc + bias[row] + R) is applied while the
+ *                     C tile is in registers.
  *
  * Packed A layout (ert_sgemm_pack_a): ceil(M / mr) panels, panel i holds rows
  * [i*mr, i*mr + mr) as K consecutive groups of mr floats (row r of k at [k*mr + r]);
@@ -71,7 +72,18 @@ typedef struct ert_sgemm_b {
     int64_t ld;           /* its leading dimension (>= N) */
     ert_sgemm_row_fn row; /* generated B, or NULL */
     const void *ctx;      /* row's argument */
+    const float *packed;  /* B packed by ert_sgemm_pack_b for this level and K, N (the
+                           * other fields unused), or NULL */
 } ert_sgemm_b;
+
+/* Pre-packed B (a constant B packed once at load: no copy per run, and the micro-kernel
+ * streams each strip from contiguous memory instead of K rows at B's stride): strips of
+ * nr columns, strip s at dst + s * K * nr holding K rows of its width rounded up to vec
+ * (zero-padded), as the micro-kernel reads them. Source B[k][n] = B[k * b_rs + n * b_cs]
+ * (b_rs = 1, b_cs = K reads a transposed B). ert_sgemm_packed_b_floats: floats of dst. */
+size_t ert_sgemm_packed_b_floats(ert_isa isa, int64_t K, int64_t N);
+void ert_sgemm_pack_b(ert_isa isa, int64_t K, int64_t N, const float *B, int64_t b_rs,
+                      int64_t b_cs, float *dst);
 
 /* Epilogue applied once per output element, in this order:
  *   y = act(acc + bias[i] + R[i * ldr + j]).

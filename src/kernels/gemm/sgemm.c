@@ -7,7 +7,9 @@
  *   for each K block (<= KC deep):  B[kblock, ncols] into the thread's slice: a plain
  *                                   B only packs its partial last strip (full strips
  *                                   are read in place); a generated B writes its rows
- *                                   there row-major, read in place too
+ *                                   there row-major, read in place too; a B
+ *                                   pre-packed at load (ert_sgemm_pack_b) is
+ *                                   read where it lies, nothing copied
  *     for each B strip (nr columns; from L1/L2 across the next loop)
  *       for each A panel (mr rows; the task's A block streams from L2)
  *         micro-kernel: C tile (+)= A panel * B strip; epilogue on the last K block
@@ -105,6 +107,27 @@ void ert_sgemm_pack_a(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t
     }
     size_t used = (size_t)(round_up(M, mr) * K), total = ert_sgemm_packed_a_floats(isa, M, K);
     memset(dst + used, 0, (total - used) * sizeof(float));
+}
+
+size_t ert_sgemm_packed_b_floats(ert_isa isa, int64_t K, int64_t N)
+{
+    int nr = impl_of(isa)->tile.nr;
+    return (size_t)round_up(ceil_div(N, nr) * nr * K, 16);
+}
+
+void ert_sgemm_pack_b(ert_isa isa, int64_t K, int64_t N, const float *B, int64_t b_rs,
+                      int64_t b_cs, float *dst)
+{
+    const ert_sgemm_tile *t = &impl_of(isa)->tile;
+    for (int64_t c0 = 0; c0 < N; c0 += t->nr) {
+        int64_t w = N - c0 < t->nr ? N - c0 : t->nr, sw = round_up(w, t->vec);
+        float *strip = dst + (c0 / t->nr) * K * t->nr;
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t j = 0; j < sw; j++)
+                strip[k * sw + j] = j < w ? B[k * b_rs + (c0 + j) * b_cs] : 0.0f;
+    }
+    size_t used = (size_t)(ceil_div(N, t->nr) * t->nr * K);
+    memset(dst + used, 0, (ert_sgemm_packed_b_floats(isa, K, N) - used) * sizeof(float));
 }
 
 /* ---- blocking ---- */
@@ -284,7 +307,10 @@ static void set_strip(const sgemm_job *j, sgemm_ukr_args *a, int64_t n0, int64_t
     a->sw = round_up(w, t->vec);
     a->b = in_place ? j->b->data + k0 * j->b->ld + n0 + c0 : bp + (c0 / t->nr) * kc * t->nr;
     a->ldb = in_place ? j->b->ld : a->sw;
-    if (j->b->row) { /* gen_b's row-major block */
+    if (j->b->packed) { /* ert_sgemm_pack_b's strip (n0 is a multiple of nr) */
+        a->b = j->b->packed + ((n0 + c0) / t->nr) * j->K * t->nr + k0 * a->sw;
+        a->ldb = a->sw;
+    } else if (j->b->row) { /* gen_b's row-major block */
         a->b = bp + c0;
         a->ldb = round_up(nc, t->vec);
     }
@@ -345,7 +371,7 @@ static void run_task(void *arg, int64_t task, int tid)
         int64_t s_first = j->direct ? nc / j->im->tile.nr : 0;
         if (j->b->row)
             gen_b(j->b, k0, kc, n0, nc, round_up(nc, j->im->tile.vec), bp);
-        else
+        else if (!j->b->packed) /* pre-packed B: nothing to do per run */
             pack_b(j->b, &j->im->tile, k0, kc, n0, nc, s_first, bp);
         run_kblock(j, m0, mc, n0, nc, k0, kc, bp, kb == 0, kb == bl->nkb - 1);
     }

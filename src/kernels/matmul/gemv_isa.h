@@ -22,4 +22,14 @@ void ert_gemv_avx2(int64_t K, int64_t n, const float *x, const float *b, int64_t
 void ert_gemv_avx512(int64_t K, int64_t n, const float *x, const float *b, int64_t ldb,
                      float alpha, const float *r, float *y);
 
+/* The same product over one strip of a B packed by ert_sgemm_pack_b (gemm.h): K rows of
+ * ldb floats (w <= ldb columns used, ldb a multiple of the ISA's vector), contiguous, so
+ * the columns stay in registers over all of K and B streams sequentially. */
+void ert_gemv_strip_ref(int64_t K, int64_t w, const float *x, const float *b, int64_t ldb,
+                        float alpha, const float *r, float *y);
+void ert_gemv_strip_avx2(int64_t K, int64_t w, const float *x, const float *b, int64_t ldb,
+                         float alpha, const float *r, float *y);
+void ert_gemv_strip_avx512(int64_t K, int64_t w, const float *x, const float *b, int64_t ldb,
+                           float alpha, const float *r, float *y);
+
 #endif /* ERT_GEMV_ISA_H */

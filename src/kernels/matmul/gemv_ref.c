@@ -22,3 +22,19 @@ void ert_gemv_ref(int64_t K, int64_t n, const float *x, const float *b, int64_t 
             y[j0 + j] = alpha * acc[j] + (r ? r[j0 + j] : 0.0f);
     }
 }
+
+void ert_gemv_strip_ref(int64_t K, int64_t w, const float *x, const float *b, int64_t ldb,
+                        float alpha, const float *r, float *y)
+{
+    for (int64_t j0 = 0; j0 < w; j0 += GEMV_REF_COLS) {
+        int64_t cw = w - j0 < GEMV_REF_COLS ? w - j0 : GEMV_REF_COLS;
+        float acc[GEMV_REF_COLS] = {0};
+        for (int64_t k = 0; k < K; k++) {
+            const float xk = x[k], *restrict row = b + k * ldb + j0;
+            for (int64_t j = 0; j < cw; j++)
+                acc[j] += xk * row[j];
+        }
+        for (int64_t j = 0; j < cw; j++)
+            y[j0 + j] = alpha * acc[j] + (r ? r[j0 + j] : 0.0f);
+    }
+}

@@ -38,7 +38,7 @@ typedef struct mm_packed {
     ert_isa isa;
     float *a;          /* constant op(A) packed with alpha folded (64-byte aligned), or NULL */
     int64_t am, ak;    /* its M and K */
-    float *bt;         /* constant Gemm B with transB: row-major [K, N] copy, or NULL */
+    float *bp;         /* constant op(B) packed by ert_sgemm_pack_b, or NULL */
     int64_t bk, bn;    /* its K and N */
 } mm_packed;
 
@@ -56,7 +56,7 @@ typedef struct mm_plan {
     int64_t a_rs, a_cs;         /* op(A)[i][k] = A[i * a_rs + k * a_cs] */
     int64_t b_ld;               /* plain B: op(B)[k][n] = B[k * b_ld + n] */
     bool b_gen;                 /* run-time transB: op(B)[k][n] = B[n * b_ld + k], gathered */
-    bool b_bt;                  /* B is the packed transposed copy */
+    bool b_packed;              /* B is the load-time packed copy (strips) */
     bool a_packed;              /* A is the load-time packed copy */
     bool a_shared;              /* A identical for every batch: packed once per run */
     bool gemv;                  /* M == 1: matrix-vector kernels */
@@ -175,20 +175,14 @@ static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, v
             goto oom;
         pack_a_scaled(isa, p->am, p->ak, a->data, ta ? 1 : p->ak, ta ? p->am : 1, alpha, p->a);
     }
-    if (tb && is_const(g, n->inputs[1]) && b->rank == 2) {
-        p->bn = b->dims[0];
-        p->bk = b->dims[1];
-        size_t cnt = (size_t)(p->bk * p->bn);
-        p->bt = malloc((cnt > 0 ? cnt : 1) * sizeof(float));
-        if (!p->bt)
+    if (is_const(g, n->inputs[1]) && (b->rank == 2 || (b->rank == 1 && !gemm))) {
+        p->bk = b->rank == 1 ? b->dims[0] : b->dims[tb ? 1 : 0];
+        p->bn = b->rank == 1 ? 1 : b->dims[tb ? 0 : 1];
+        size_t bytes = ert_sgemm_packed_b_floats(isa, p->bk, p->bn) * sizeof(float);
+        p->bp = aligned_alloc(MM_ALIGN, align_up(bytes > 0 ? bytes : MM_ALIGN));
+        if (!p->bp)
             goto oom;
-        const float *src = b->data;
-        enum { TB = 32 }; /* transposed in tiles: both sides stay in L1 */
-        for (int64_t n0 = 0; n0 < p->bn; n0 += TB)
-            for (int64_t k0 = 0; k0 < p->bk; k0 += TB)
-                for (int64_t i = n0; i < n0 + TB && i < p->bn; i++)
-                    for (int64_t k = k0; k < k0 + TB && k < p->bk; k++)
-                        p->bt[k * p->bn + i] = src[i * p->bk + k];
+        ert_sgemm_pack_b(isa, p->bk, p->bn, b->data, tb ? 1 : p->bn, tb ? p->bk : 1, p->bp);
     }
     *packed = p;
     return ERT_OK;
@@ -206,7 +200,7 @@ static void free_packed(void *packed)
     mm_packed *p = packed;
     if (p) {
         free(p->a);
-        free(p->bt);
+        free(p->bp);
     }
     free(p);
 }
@@ -274,6 +268,11 @@ static ert_status plan_matmul(ert_kctx *k, const mm_packed *p, mm_plan *pl)
     pl->b_ld = N;
     pl->alpha = 1.0f;
     pl->a_shared = pl->count > 1 && a_bcast;
+    if (p->bp) {
+        if (p->bk != K || p->bn != N)
+            return ert_op_fail(k, ERT_ERR_INTERNAL, "B changed shape since packing");
+        pl->b_packed = true;
+    }
     if (p->a) {
         if (p->am != M || p->ak != K)
             return ert_op_fail(k, ERT_ERR_INTERNAL, "A changed shape since packing");
@@ -307,12 +306,11 @@ static ert_status plan_gemm(ert_kctx *k, const mm_packed *p, mm_plan *pl)
             return ert_op_fail(k, ERT_ERR_INTERNAL, "A changed shape since packing");
         pl->a_packed = true;
     }
-    if (!tb) {
-        pl->b_ld = N;
-    } else if (p->bt) {
+    if (p->bp) {
         if (p->bk != K || p->bn != N)
             return ert_op_fail(k, ERT_ERR_INTERNAL, "B changed shape since packing");
-        pl->b_bt = true;
+        pl->b_packed = true;
+    } else if (!tb) {
         pl->b_ld = N;
     } else {
         pl->b_gen = true;
@@ -384,20 +382,21 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 
 /* ---- run ---- */
 
-static ert_gemv_fn gemv_of(ert_isa isa)
+/* The matrix-vector kernel of level isa: over a row-major B, or over one packed strip. */
+static ert_gemv_fn gemv_of(ert_isa isa, bool strip)
 {
 #if defined(__x86_64__) || defined(_M_X64)
     switch (ert_sgemm_isa(isa)) {
     case ERT_ISA_AVX512:
-        return ert_gemv_avx512;
+        return strip ? ert_gemv_strip_avx512 : ert_gemv_avx512;
     case ERT_ISA_AVX2:
-        return ert_gemv_avx2;
+        return strip ? ert_gemv_strip_avx2 : ert_gemv_avx2;
     default:
         break;
     }
 #endif
     (void)isa;
-    return ert_gemv_ref;
+    return strip ? ert_gemv_strip_ref : ert_gemv_ref;
 }
 
 /* Run-time transposed B: row k of op(B) over columns [n0, n0+nc). */
@@ -443,8 +442,19 @@ static void gemv_run(void *arg, int64_t t, int tid)
     const gemv_task *g = arg;
     const mm_plan *pl = g->j->pl;
     int64_t j0 = t * g->cols, n = pl->N - j0 < g->cols ? pl->N - j0 : g->cols;
-    g->j->gemv(pl->K, n, g->x, g->b + j0, pl->b_ld, pl->alpha, g->j->row ? g->j->row + j0 : NULL,
-               g->y + j0);
+    const float *row = g->j->row;
+    if (!pl->b_packed) {
+        g->j->gemv(pl->K, n, g->x, g->b + j0, pl->b_ld, pl->alpha, row ? row + j0 : NULL,
+                   g->y + j0);
+        return;
+    }
+    ert_sgemm_tile tl = ert_sgemm_tile_of(g->j->p->isa); /* j0 is a multiple of nr */
+    for (int64_t c0 = j0; c0 < j0 + n; c0 += tl.nr) {
+        int64_t w = j0 + n - c0 < tl.nr ? j0 + n - c0 : tl.nr;
+        int64_t sw = ceil_div(w, tl.vec) * tl.vec;
+        g->j->gemv(pl->K, w, g->x, g->b + (c0 / tl.nr) * pl->K * tl.nr, sw, pl->alpha,
+                   row ? row + c0 : NULL, g->y + c0);
+    }
 }
 
 /* One GEMM of the run: A, B, Y at this batch's offsets, slot = this thread's part. */
@@ -454,10 +464,10 @@ static void one_gemm(const mm_job *j, const float *a, const float *b, float *y,
     const mm_plan *pl = j->pl;
     if (pl->gemv) {
         int threads = ert_threadpool_size(pool);
-        int64_t cols = pl->N;
+        int64_t cols = pl->N, unit = pl->b_packed ? ert_sgemm_tile_of(j->p->isa).nr : 16;
         if (threads > 1 && pl->N > GEMV_MIN_COLS) {
-            cols = ceil_div(ceil_div(pl->N, threads), 16) * 16;
-            cols = cols < GEMV_MIN_COLS ? GEMV_MIN_COLS : cols;
+            cols = ceil_div(ceil_div(pl->N, threads), unit) * unit;
+            cols = cols < GEMV_MIN_COLS ? ceil_div(GEMV_MIN_COLS, unit) * unit : cols;
         }
         gemv_task g = {j, a, b, y, cols > 0 ? cols : 1};
         ert_parallel_for(pool, ceil_div(pl->N, g.cols), gemv_run, &g);
@@ -470,8 +480,9 @@ static void one_gemm(const mm_job *j, const float *a, const float *b, float *y,
         pa = dst;
     }
     gather_b gb = {b, pl->b_ld};
-    ert_sgemm_b bs = pl->b_gen ? (ert_sgemm_b){.row = gather_row, .ctx = &gb}
-                               : (ert_sgemm_b){.data = b, .ld = pl->b_ld};
+    ert_sgemm_b bs = pl->b_packed ? (ert_sgemm_b){.packed = b}
+                     : pl->b_gen  ? (ert_sgemm_b){.row = gather_row, .ctx = &gb}
+                                  : (ert_sgemm_b){.data = b, .ld = pl->b_ld};
     ert_sgemm_epilogue ep = {.bias = j->bias};
     if (j->row)
         ep.residual = j->row, ep.ldr = 0;
@@ -529,8 +540,8 @@ static ert_status run(ert_kctx *k)
         c_term_only(pl, c, y);
         return ERT_OK;
     }
-    mm_job j = {.pl = pl, .p = p, .gemv = gemv_of(p->isa), .a = k->in[0]->data,
-                .b = pl->b_bt ? p->bt : k->in[1]->data, .y = y, .ws = k->ws};
+    mm_job j = {.pl = pl, .p = p, .gemv = gemv_of(p->isa, pl->b_packed), .a = k->in[0]->data,
+                .b = pl->b_packed ? p->bp : k->in[1]->data, .y = y, .ws = k->ws};
     float *cv = (float *)(j.ws + pl->c_off);
     switch (pl->cmode) {
     case C_ROW:
