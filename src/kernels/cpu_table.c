@@ -16,6 +16,7 @@
 #include "kernels/norm/norm.h"
 #include "kernels/pool/pool.h"
 #include "kernels/resize/resize.h"
+#include "kernels/transpose/transpose.h"
 #include "kernels/winograd/winograd.h"
 
 /* Families' candidate lists (declared by each family's header). */
@@ -68,6 +69,8 @@ static const ert_kernel_family k_table[] = {
     /* float32 MatMul / Gemm on the packed SGEMM (matrix-vector for M = 1) */
     ERT_FAMILY(MATMUL, ert_matmul_kernels),
     ERT_FAMILY(GEMM, ert_matmul_kernels),
+    /* data movement: Transpose as run copies or register-tiled 2-D transposes */
+    ERT_FAMILY(TRANSPOSE, ert_transpose_kernels),
     {-1, NULL} /* end */
 };
 
