@@ -30,10 +30,20 @@ void ert_pass_note_applied(ert_pass_notes *notes, const char *kind)
         c->applied++;
 }
 
+/* A candidate seen again (a pass run twice, see optimize.c) is neither counted nor
+ * stored twice: its note is recognised by its text. */
 void ert_pass_note_skipped(ert_pass_notes *notes, const char *kind, const char *fmt, ...)
 {
     if (!notes)
         return;
+    char text[ERT_PASS_NOTE_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < notes->n_notes; i++)
+        if (!strcmp(notes->notes[i], text))
+            return;
     ert_pass_kind_count *c = kind_slot(notes, kind);
     if (c)
         c->skipped++;
@@ -41,8 +51,5 @@ void ert_pass_note_skipped(ert_pass_notes *notes, const char *kind, const char *
         notes->n_dropped++;
         return;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(notes->notes[notes->n_notes++], ERT_PASS_NOTE_LEN, fmt, ap);
-    va_end(ap);
+    memcpy(notes->notes[notes->n_notes++], text, sizeof text);
 }

@@ -14,6 +14,8 @@
  *   matmul_add       before BN folding, which then also folds a BN after the new Gemm
  *   fold_bn          Conv/ConvTranspose/Gemm + BatchNormalization
  *   fold_scale       then per-channel Mul/Add (incl. BN decomposed by exporters)
+ *   fold_bn again    a BN behind a bias Add (Paddle's ConvTranspose -> Add -> BN) meets
+ *                    its conv only once fold_scale has taken the Add
  *   transpose        cancel/merge Transpose pairs
  *   fuse_conv        last: it consumes the Conv + Add + activation that the folds leave
  * Only the top-level graph is rewritten: subgraph bodies run through subgraph.c, whose
@@ -27,8 +29,8 @@ ert_status ert_pass_optimize(ert_graph *g, ert_pass_notes *notes, ert_err *err)
 {
     static const opt_pass passes[] = {
         ert_opt_remove_identity, ert_opt_cse, ert_opt_fuse_layernorm, ert_opt_fold_pad,
-        ert_opt_matmul_add, ert_opt_fold_bn, ert_opt_fold_scale, ert_opt_transpose,
-        ert_opt_fuse_conv,
+        ert_opt_matmul_add, ert_opt_fold_bn, ert_opt_fold_scale, ert_opt_fold_bn,
+        ert_opt_transpose, ert_opt_fuse_conv,
     };
     ert_edit e;
     ert_status st = ert_edit_begin(&e, g, err);

@@ -212,6 +212,12 @@ def bn_models(out):
         b, bi = bn("c", "y", 6, "bn")
         opt(out, "bn_convtranspose_g%d.onnx" % group, [ct, b], X, [vi("y", [2, 6, 12, 12])],
             [w, const("wt_b", rnd(6))] + bi, ["BatchNormalization=0", "ConvTranspose=1"])
+    # Paddle's decoder: ConvTranspose without bias -> Add(bias) -> BN (the Add folds first)
+    ct = node("ConvTranspose", ["x", "wt"], ["c0"], kernel_shape=[2, 2], strides=[2, 2])
+    b, bi = bn("c", "y", 6, "bn")
+    opt(out, "bn_after_bias_add.onnx", [ct, node("Add", ["c0", "ab"], ["c"]), b], X,
+        [vi("y", [2, 6, 12, 12])], [const("wt", rnd(4, 6, 2, 2)), const("ab", rnd(1, 6, 1, 1))] + bi,
+        ["BatchNormalization=0", "Add=0", "ConvTranspose=1"])
     G = [vi("g", [3, 5])]
     for trans_b, cshape, beta in ((1, [7], 1.0), (0, [1, 7], 0.5), (0, [3, 7], 2.0), (1, None, 1.0)):
         wshape = [7, 5] if trans_b else [5, 7]
