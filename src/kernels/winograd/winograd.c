@@ -370,7 +370,7 @@ static void plan_blocks(wino_plan *pl, const wino_packed *p)
     int64_t tmax = WINO_BLOCK_BYTES / ((int64_t)sizeof(float) * a2 * (pl->cg + pl->mg));
     tmax = tmax < WINO_VEC ? WINO_VEC : tmax;
     int64_t nblk = ceil_div(pl->ttot, tmax), thr = pl->threads;
-    pl->split_blocks = false;
+    pl->split_blocks = thr == 1;
     if (thr > 1) {
         /* a multiple of the threads of (group, block) items, if blocks stay >= 16 tiles */
         int64_t items = round_up(pl->group * nblk, thr);
