@@ -206,11 +206,13 @@ static const char *dims_str(int r, const int64_t *d, char *buf, size_t len)
 static const char *describe(const mcase *c, char *buf, size_t len)
 {
     char a[64], b[64], cc[64];
-    snprintf(buf, len, "%s A%s%s B%s%s C%s%s tA%d tB%d alpha %g beta %g",
-             c->gemm ? "Gemm" : "MatMul", dims_str(c->ra, c->da, a, sizeof a), c->ca ? "c" : "",
-             dims_str(c->rb, c->db, b, sizeof b), c->cb ? "c" : "",
-             c->rc >= 0 ? dims_str(c->rc, c->dc, cc, sizeof cc) : "-", c->cc ? "c" : "", c->ta,
-             c->tb, (double)c->alpha, (double)c->beta);
+    int o = snprintf(buf, len, "%s A%s%s B%s%s", c->gemm ? "Gemm" : "MatMul",
+                     dims_str(c->ra, c->da, a, sizeof a), c->ca ? "c" : "",
+                     dims_str(c->rb, c->db, b, sizeof b), c->cb ? "c" : "");
+    if (c->gemm)
+        snprintf(buf + o, len - (size_t)o, " C%s%s tA%d tB%d alpha %g beta %g",
+                 c->rc >= 0 ? dims_str(c->rc, c->dc, cc, sizeof cc) : "-", c->cc ? "c" : "",
+                 c->ta, c->tb, (double)c->alpha, (double)c->beta);
     return buf;
 }
 
