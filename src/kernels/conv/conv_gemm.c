@@ -181,7 +181,8 @@ static void plan_from_geom(conv_plan *pl, const conv_geom *geo, const ert_tensor
                     pl->pw == 0 && pl->oh == pl->h && pl->ow == pl->w;
 }
 
-static ert_status plan(ert_kctx *k, size_t *ws_bytes)
+/* The step's geometry and activation into k->params (both tactics). */
+static ert_status plan_geom(ert_kctx *k)
 {
     const conv_packed *p = k->packed;
     conv_plan *pl = k->params;
@@ -199,6 +200,16 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->m)
         return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
                            (long long)pl->act.n_slope, (long long)pl->m);
+    return ERT_OK;
+}
+
+static ert_status plan(ert_kctx *k, size_t *ws_bytes)
+{
+    const conv_packed *p = k->packed;
+    conv_plan *pl = k->params;
+    ert_status st = plan_geom(k);
+    if (st)
+        return st;
     int threads = ert_threadpool_size(k->pool);
     pl->ws_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->oh * pl->ow, pl->kg, threads);
     *ws_bytes = pl->ws_bytes;
@@ -315,6 +326,147 @@ static ert_status run(ert_kctx *k)
     return ERT_OK;
 }
 
+/* ---- few output channels: conv.rows ---- */
+
+/* Output channels per group up to which conv.rows is offered: below the GEMM tile's
+ * rows (8) the packed GEMM multiplies padding (a depth or mask head with 1 output
+ * channel ran at 5% of peak). */
+#define ROWS_MAX_M 4
+/* Output pixels per task: 4 generated rows and up to 4 accumulator rows stay in L1. */
+#define ROWS_NB 512
+
+static bool supports_rows(const ert_node *n, const ert_graph *g)
+{
+    conv_geom geo;
+    if (!supports_common(n, g, &geo))
+        return false;
+    const ert_tensor *w = &g->values[n->inputs[1]].t;
+    return w->dims[0] / geo.group <= ROWS_MAX_M;
+}
+
+/* The weights as they are ([group][Mg][Kg] rows), 64-byte aligned. */
+static ert_status pack_plain(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
+                             ert_err *err)
+{
+    const ert_tensor *w = &g->values[n->inputs[1]].t;
+    conv_packed *p = calloc(1, sizeof *p);
+    size_t bytes = w->nbytes > 0 ? (w->nbytes + 63) / 64 * 64 : 64;
+    if (p)
+        p->a = aligned_alloc(64, bytes);
+    if (!p || !p->a) {
+        free(p);
+        return ert_errf(err, ERT_ERR_NO_MEMORY, "conv: out of memory copying weights "
+                        "(%zu bytes)", bytes);
+    }
+    p->isa = isa;
+    p->group = ert_attr_int(n, "group", 1);
+    p->mg = w->dims[0] / p->group;
+    p->kg = ert_tensor_numel(w) / w->dims[0];
+    p->group_floats = (size_t)(p->mg * p->kg);
+    memcpy(p->a, w->data, w->nbytes);
+    *packed = p;
+    return ERT_OK;
+}
+
+static ert_status plan_rows(ert_kctx *k, size_t *ws_bytes)
+{
+    conv_plan *pl = k->params;
+    ert_status st = plan_geom(k);
+    if (st)
+        return st;
+    pl->ws_bytes = (size_t)ert_threadpool_size(k->pool) * 4 * ROWS_NB * sizeof(float);
+    *ws_bytes = pl->ws_bytes;
+    return ERT_OK;
+}
+
+/* Portable y[j] += sum_r w[r] * rows[r][j] (GENERIC level). */
+static void rows_fma_generic(float *restrict y, const float *const *rows, const float *w, int nr,
+                             int64_t n)
+{
+    for (int r = 0; r < nr; r++)
+        for (int64_t j = 0; j < n; j++)
+            y[j] += w[r] * rows[r][j];
+}
+
+static ert_rows_fma_fn rows_fma_of(ert_isa isa)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == ERT_ISA_AVX512)
+        return ert_rows_fma_avx512;
+    if (isa == ERT_ISA_AVX2)
+        return ert_rows_fma_avx2;
+#endif
+    (void)isa;
+    return rows_fma_generic;
+}
+
+typedef struct rows_job {
+    const conv_plan *pl;
+    const conv_packed *p;
+    const float *x, *bias, *res;
+    float *y, *ws;
+    ert_act_params act;
+    int64_t nblk; /* column blocks per image plane */
+} rows_job;
+
+/* act(acc + bias + R) of one block of one output row: bias first, R and act at the end. */
+static void rows_finish(const rows_job *j, float *yr, const float *rr, int64_t nc, int64_t ch)
+{
+    for (int64_t i = 0; rr && i < nc; i++)
+        yr[i] += rr[i];
+    if (j->act.kind != ERT_ACT_NONE)
+        ert_act_f32_isa(j->p->isa, &j->act, yr, nc, ch);
+}
+
+/* Task t: image n, group gi, columns [n0, n0 + nc) of every output channel of the group. */
+static void rows_task(void *arg, int64_t t, int tid)
+{
+    const rows_job *j = arg;
+    const conv_plan *pl = j->pl;
+    int64_t ohw = pl->oh * pl->ow, hw = pl->h * pl->w, blk = t % j->nblk;
+    int64_t gi = (t / j->nblk) % pl->group, n = t / (j->nblk * pl->group);
+    int64_t n0 = blk * ROWS_NB, nc = ohw - n0 < ROWS_NB ? ohw - n0 : ROWS_NB;
+    const float *xg = j->x + (n * pl->c + gi * pl->cg) * hw;
+    const float *w = j->p->a + (size_t)gi * j->p->group_floats;
+    float *buf = j->ws + (size_t)tid * 4 * ROWS_NB, *yg = j->y + (n * pl->m + gi * pl->mg) * ohw;
+    im2col_src src = {pl, xg, tap_run_of(j->p->isa)};
+    ert_rows_fma_fn fma = rows_fma_of(j->p->isa);
+    for (int64_t m = 0; m < pl->mg; m++)
+        for (int64_t i = 0; i < nc; i++)
+            yg[m * ohw + n0 + i] = j->bias ? j->bias[gi * pl->mg + m] : 0.0f;
+    for (int64_t k0 = 0; k0 < pl->kg; k0 += 4) {
+        int nr = pl->kg - k0 < 4 ? (int)(pl->kg - k0) : 4;
+        const float *rows[4];
+        for (int r = 0; r < nr; r++)
+            rows[r] = pl->pointwise ? xg + (k0 + r) * hw + n0
+                                    : im2col_row(&src, k0 + r, n0, nc, buf + r * ROWS_NB);
+        for (int64_t m = 0; m < pl->mg; m++)
+            fma(yg + m * ohw + n0, rows, w + m * pl->kg + k0, nr, nc);
+    }
+    for (int64_t m = 0; m < pl->mg; m++)
+        rows_finish(j, yg + m * ohw + n0,
+                    j->res ? j->res + (n * pl->m + gi * pl->mg + m) * ohw + n0 : NULL, nc,
+                    gi * pl->mg + m);
+}
+
+static ert_status run_rows(ert_kctx *k)
+{
+    const conv_plan *pl = k->params;
+    const ert_tensor *b = ert_in(k, 2), *z = ert_in(k, ERT_FC_Z), *s = ert_in(k, ERT_FC_S);
+    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
+    int64_t ohw = pl->oh * pl->ow;
+    rows_job j = {pl, k->packed, k->in[0]->data, b ? b->data : NULL,
+                  fused && z ? z->data : NULL, k->out[0]->data, k->ws, pl->act,
+                  (ohw + ROWS_NB - 1) / ROWS_NB};
+    if (fused && s)
+        j.act.slope = s->data;
+    if (k->ws_bytes < pl->ws_bytes)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
+                           k->ws_bytes, pl->ws_bytes);
+    ert_parallel_for(k->pool, pl->nb * pl->group * j.nblk, rows_task, &j);
+    return ERT_OK;
+}
+
 /* ---- kernel entries ---- */
 
 #define CONV_ISA_KERNELS(ISA, NAME)                                                      \
@@ -326,7 +478,15 @@ static ert_status run(ert_kctx *k)
     static const ert_kernel k_1x1_##NAME = {"conv.gemm1x1." #NAME, ISA, supports_1x1,     \
                                             pack_##NAME, free_packed, plan, run};        \
     static const ert_kernel k_im2col_##NAME = {"conv.im2col." #NAME, ISA, supports_im2col, \
-                                               pack_##NAME, free_packed, plan, run};
+                                               pack_##NAME, free_packed, plan, run};     \
+    static ert_status pack_rows_##NAME(const ert_node *n, const ert_graph *g, void **packed, \
+                                       ert_err *err)                                     \
+    {                                                                                    \
+        return pack_plain(ISA, n, g, packed, err);                                       \
+    }                                                                                    \
+    static const ert_kernel k_rows_##NAME = {"conv.rows." #NAME, ISA, supports_rows,      \
+                                             pack_rows_##NAME, free_packed, plan_rows,   \
+                                             run_rows};
 
 CONV_ISA_KERNELS(ERT_ISA_GENERIC, generic)
 #if defined(__aarch64__)
@@ -339,9 +499,9 @@ CONV_ISA_KERNELS(ERT_ISA_AVX512, avx512)
 
 const ert_kernel *const ert_conv_gemm_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    &k_1x1_avx512, &k_im2col_avx512, &k_1x1_avx2, &k_im2col_avx2,
+    &k_rows_avx512, &k_1x1_avx512, &k_im2col_avx512, &k_rows_avx2, &k_1x1_avx2, &k_im2col_avx2,
 #endif
 #if defined(__aarch64__)
-    &k_1x1_neon, &k_im2col_neon,
+    &k_rows_neon, &k_1x1_neon, &k_im2col_neon,
 #endif
-    &k_1x1_generic, &k_im2col_generic, NULL};
+    &k_rows_generic, &k_1x1_generic, &k_im2col_generic, NULL};

@@ -6,6 +6,9 @@
  *   conv.im2col.<isa>   any kernel, strides, pads, dilations, groups: the GEMM's B rows
  *                       are generated from the image while B is packed (sgemm's row
  *                       callback), one K block at a time, so no im2col matrix exists.
+ *   conv.rows.<isa>     at most 4 output channels per group (depth / mask heads): the
+ *                       im2col rows, four at a time, accumulated straight into the output
+ *                       rows (the GEMM's 8-row tile would multiply padding).
  * <isa> is generic, avx2 or avx512 (the packed SGEMM's micro-kernel). Both fuse bias,
  * FusedConv's residual Z and activation into the GEMM epilogue. Pure depthwise convs
  * (one input and one output channel per group) are declined: the dwconv family runs them.

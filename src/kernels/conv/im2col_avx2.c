@@ -62,3 +62,42 @@ void ert_tap_run_avx2(float *restrict dst, const float *restrict src, int64_t lo
             dst[j] = src[j * s];
     zero_run(dst + hi, n - hi);
 }
+
+/* y += w * x over n floats, masked tail. */
+static void axpy_run(float *restrict y, float w, const float *x, int64_t n)
+{
+    __m256 vw = _mm256_set1_ps(w);
+    int64_t j = 0;
+    for (; j + VL <= n; j += VL)
+        _mm256_storeu_ps(y + j,
+                         _mm256_fmadd_ps(vw, _mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j)));
+    if (j < n) {
+        __m256i m = head_mask(n - j);
+        __m256 x1 = _mm256_maskload_ps(x + j, m), y1 = _mm256_maskload_ps(y + j, m);
+        __m256 acc = _mm256_fmadd_ps(vw, x1, y1);
+        _mm256_maskstore_ps(y + j, m, acc);
+    }
+}
+
+void ert_rows_fma_avx2(float *restrict y, const float *const *rows, const float *w, int nr,
+                       int64_t n)
+{
+    if (nr != 4) {
+        for (int r = 0; r < nr; r++)
+            axpy_run(y, w[r], rows[r], n);
+        return;
+    }
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]);
+    __m256 w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+    int64_t j = 0;
+    for (; j + VL <= n; j += VL) { /* two chains: the adds do not wait on each other */
+        __m256 a = _mm256_fmadd_ps(w0, _mm256_loadu_ps(r0 + j), _mm256_loadu_ps(y + j));
+        __m256 b = _mm256_mul_ps(w1, _mm256_loadu_ps(r1 + j));
+        a = _mm256_fmadd_ps(w2, _mm256_loadu_ps(r2 + j), a);
+        b = _mm256_fmadd_ps(w3, _mm256_loadu_ps(r3 + j), b);
+        _mm256_storeu_ps(y + j, _mm256_add_ps(a, b));
+    }
+    for (int r = 0; r < 4 && j < n; r++)
+        axpy_run(y + j, w[r], rows[r] + j, n - j);
+}

@@ -65,3 +65,42 @@ void ert_tap_run_avx512(float *restrict dst, const float *restrict src, int64_t 
             dst[j] = src[j * s];
     zero_run(dst + hi, n - hi);
 }
+
+/* y += w * x over n floats, masked tail. */
+static void axpy_run(float *restrict y, float w, const float *x, int64_t n)
+{
+    __m512 vw = _mm512_set1_ps(w);
+    int64_t j = 0;
+    for (; j + VL <= n; j += VL)
+        _mm512_storeu_ps(y + j,
+                         _mm512_fmadd_ps(vw, _mm512_loadu_ps(x + j), _mm512_loadu_ps(y + j)));
+    if (j < n) {
+        __mmask16 m = head_mask(n - j);
+        __m512 x1 = _mm512_maskz_loadu_ps(m, x + j), y1 = _mm512_maskz_loadu_ps(m, y + j);
+        __m512 acc = _mm512_fmadd_ps(vw, x1, y1);
+        _mm512_mask_storeu_ps(y + j, m, acc);
+    }
+}
+
+void ert_rows_fma_avx512(float *restrict y, const float *const *rows, const float *w, int nr,
+                         int64_t n)
+{
+    if (nr != 4) {
+        for (int r = 0; r < nr; r++)
+            axpy_run(y, w[r], rows[r], n);
+        return;
+    }
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    __m512 w0 = _mm512_set1_ps(w[0]), w1 = _mm512_set1_ps(w[1]);
+    __m512 w2 = _mm512_set1_ps(w[2]), w3 = _mm512_set1_ps(w[3]);
+    int64_t j = 0;
+    for (; j + VL <= n; j += VL) { /* two chains: the adds do not wait on each other */
+        __m512 a = _mm512_fmadd_ps(w0, _mm512_loadu_ps(r0 + j), _mm512_loadu_ps(y + j));
+        __m512 b = _mm512_mul_ps(w1, _mm512_loadu_ps(r1 + j));
+        a = _mm512_fmadd_ps(w2, _mm512_loadu_ps(r2 + j), a);
+        b = _mm512_fmadd_ps(w3, _mm512_loadu_ps(r3 + j), b);
+        _mm512_storeu_ps(y + j, _mm512_add_ps(a, b));
+    }
+    for (int r = 0; r < 4 && j < n; r++)
+        axpy_run(y + j, w[r], rows[r] + j, n - j);
+}

@@ -25,4 +25,14 @@ void ert_tap_run_avx2(float *restrict dst, const float *restrict src, int64_t lo
 void ert_tap_run_avx512(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
                         int64_t n, int64_t s);
 
+/* y[j] += sum_{r < nr} w[r] * rows[r][j] for j in [0, n), 1 <= nr <= 4: the few-output-
+ * channel conv (conv.rows) adds four im2col rows per pass over its accumulators. */
+typedef void (*ert_rows_fma_fn)(float *restrict y, const float *const *rows, const float *w,
+                                int nr, int64_t n);
+
+void ert_rows_fma_avx2(float *restrict y, const float *const *rows, const float *w, int nr,
+                       int64_t n);
+void ert_rows_fma_avx512(float *restrict y, const float *const *rows, const float *w, int nr,
+                         int64_t n);
+
 #endif /* ERT_IM2COL_ISA_H */
