@@ -12,6 +12,9 @@
  * fails. Also checks what the kernels decline (other kernel sizes, strides, dilations,
  * 1-D, non-constant W; F(4x4): maps of < 16 tiles) and that the table lists them.
  *
+ * `test_winograd --bench [threads] [isa]` times im2col against both tile sizes on the
+ * benchmark models' 3x3 layers instead (not a test; docs/winograd.md has its numbers).
+ *
  * Tolerance (docs/winograd.md): |got - want| <= bound * tmag * max(1, |slope|) + 1e-6 |want|
  * + 1e-7, tmag the largest conv(|X|, |W|) + |b| + |z| over the output's m x m tile (see
  * tile_mag), bound 1e-5 for F(4x4) and 2e-6 for F(2x2); the largest relative errors
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/cpu.h"
 #include "kernels/kernel.h"
@@ -582,8 +586,127 @@ static void check_table(void)
     free_net(&t);
 }
 
+/* ---- --bench: im2col vs F(4x4) vs F(2x2) on the benchmark models' 3x3 layers ---- */
+
+/* This thread's CPU time (one thread; the 2-core development VMs are shared, wall time
+ * counts other processes' slices), wall time with a pool. */
+static double bench_now(int threads)
+{
+    struct timespec t;
+    clock_gettime(threads > 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+typedef struct bench_run {
+    const ert_kernel *kn;
+    void *packed;
+    ert_kctx k;
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
+    ert_tensor y;
+    guard_buf ws;
+    _Alignas(64) unsigned char params[ERT_STEP_PARAMS_BYTES];
+    ert_err err;
+} bench_run;
+
+static bool bench_setup(bench_run *r, const ert_kernel *kn, net *t, const ert_tensor *want,
+                        guard_buf *yb, ert_threadpool *pool)
+{
+    memset(r, 0, sizeof *r);
+    r->kn = kn;
+    if (kn->pack(&t->node, &t->g, &r->packed, &r->err))
+        return false;
+    r->y = *want;
+    r->y.capacity = 0;
+    r->y.data = yb->data;
+    r->k = make_ctx(t, r->in, r->out, &r->y, &r->err);
+    r->k.packed = r->packed;
+    r->k.params = r->params;
+    r->k.pool = pool;
+    size_t ws = 0;
+    if (kn->plan(&r->k, &ws))
+        return false;
+    r->k.ws = guard_alloc(&r->ws, ws / sizeof(float) + 16);
+    r->k.ws_bytes = ws;
+    return true;
+}
+
+/* Best of 15 rounds (3 runs each, the kernels alternating) per kernel and shape; GFLOP/s
+ * count the direct conv's MACs (2 * M * C * 9 per output). */
+static int bench_main(int threads, const char *isa)
+{
+    static const struct { const char *name; int64_t c, m, h, w; } shapes[] = {
+        {"resnet50 64 56x56", 64, 64, 56, 56},  {"resnet50 128 28x28", 128, 128, 28, 28},
+        {"resnet50 256 14x14", 256, 256, 14, 14}, {"resnet50 512 7x7", 512, 512, 7, 7},
+        {"yolov5n 16 160x160", 16, 16, 160, 160}, {"yolov5n 32 80x80", 32, 32, 80, 80},
+        {"yolov5n 64 40x40", 64, 64, 40, 40},   {"yolov5n 128 20x20", 128, 128, 20, 20},
+        {"depth 32 128x128", 32, 32, 128, 128}, {"depth 64 64x64", 64, 64, 64, 64},
+        {"depth 128 32x32", 128, 128, 32, 32},
+    };
+    const char *kinds[3] = {"conv.im2col.", "conv.winograd4.", "conv.winograd2."};
+    ert_threadpool *pool = NULL;
+    if (threads > 1 && ert_threadpool_create(threads, NULL, &pool))
+        return 1;
+    printf("%-20s %25s %25s %25s   (%s, %d thread%s; ms, GFLOP/s)\n", "layer", "im2col",
+           "winograd4", "winograd2", isa, threads, threads > 1 ? "s" : "");
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        ccase c = {2, 1, shapes[si].c, shapes[si].m, shapes[si].h, shapes[si].w, 3, 3, 1, 1, 1, 1,
+                   {1, 1, 1, 1}, NULL, 1, true, true, false, "Relu", 1};
+        net t;
+        build(&t, &c, 7u);
+        ert_tensor want = {0};
+        if (!run_ref(&t, &want))
+            return 1;
+        guard_buf yb = {0};
+        guard_alloc(&yb, (size_t)ert_tensor_numel(&want));
+        bench_run *rs = calloc(3, sizeof *rs);
+        double best[3] = {1e30, 1e30, 1e30};
+        bool ok[3];
+        for (int i = 0; i < 3; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s", kinds[i], isa);
+            const ert_kernel *kn = ert_cpu_kernel_by_name(name);
+            ok[i] = kn && kn->supports(&t.node, &t.g) && bench_setup(&rs[i], kn, &t, &want, &yb, pool);
+        }
+        for (int rep = 0; rep < 15; rep++)
+            for (int i = 0; i < 3; i++) {
+                if (!ok[i])
+                    continue;
+                double t0 = bench_now(threads);
+                for (int q = 0; q < 3; q++)
+                    rs[i].kn->run(&rs[i].k);
+                double dt = (bench_now(threads) - t0) / 3;
+                best[i] = dt < best[i] ? dt : best[i];
+            }
+        double flops = 2.0 * (double)(c.m * c.c * 9 * c.h * c.w);
+        printf("%-20s", shapes[si].name);
+        for (int i = 0; i < 3; i++) {
+            if (ok[i])
+                printf("   %7.3f ms %6.1f GF/s", best[i] * 1e3, flops / best[i] / 1e9);
+            else
+                printf("   %22s", "declined (< 16 tiles)");
+            if (rs[i].kn && rs[i].packed)
+                rs[i].kn->free_packed(rs[i].packed);
+            guard_free(&rs[i].ws);
+        }
+        printf("\n");
+        fflush(stdout);
+        free(rs);
+        guard_free(&yb);
+        ert_tensor_free_data(&want);
+        free_net(&t);
+    }
+    ert_threadpool_free(pool);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    /* test_winograd [N random cases] | --bench [threads] [generic|avx2|avx512] */
+    if (argc > 1 && !strcmp(argv[1], "--bench")) {
+        collect_kernels();
+        return bench_main(argc > 2 ? atoi(argv[2]) : 1,
+                          argc > 3 ? argv[3] : ert_isa_name(ert_cpu_get()->best));
+    }
     int n_random = argc > 1 ? atoi(argv[1]) : 300;
     ert_threadpool *pool = NULL;
     if (ert_threadpool_create(3, NULL, &pool)) {
