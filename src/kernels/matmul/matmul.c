@@ -3,11 +3,13 @@
  *
  * Orientation: Y[M,N] = op(A)[M,K] * op(B)[K,N], rows = M as in the model. The
  * activation A is packed per run into the workspace (alpha folded in; O(M*K), 1/N of
- * the FLOPs) and B, usually the constant weight, is read in place as sgemm's plain B,
- * so nothing is copied per run but A. A constant 2-D A (MatMul W*X, Gemm with constant
- * A) is packed once at load; a constant transposed Gemm B is transposed once at load
- * into a row-major [K,N] copy; a run-time transposed B (rare) is gathered row by row
- * through sgemm's generated-B callback. The transposed product Y^T = B^T A^T (weights
+ * the FLOPs). A constant B (the weight; transposed or not) is packed once at load into
+ * sgemm's strips (ert_sgemm_pack_b), so the micro-kernel streams contiguous memory:
+ * 40x120x6625 in PP-OCRv4 rec went 0.49 -> 0.37 ms against B read in place at its
+ * 26 KB row stride (each row a new page), while packing B per run instead cost +15%.
+ * A run-time B is read in place as sgemm's plain B; a run-time transposed B (rare) is
+ * gathered row by row through sgemm's generated-B callback. A constant 2-D A (MatMul
+ * W*X, Gemm with constant A) is packed once at load. The transposed product Y^T = B^T A^T (weights
  * packed at load as sgemm's A) was rejected: its B (= A^T) is not row-major and its C
  * (= Y^T) has a column stride, which sgemm has no store for; packing A per run costs
  * less than either transpose.
