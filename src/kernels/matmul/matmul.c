@@ -654,7 +654,7 @@ static ert_status run(ert_kctx *k)
         generic_gemms(&j, c, k->pool);
         return ERT_OK;
     }
-    float *cv = (float *)(j.ws + pl->c_off);
+    float *cv = j.ws ? (float *)(j.ws + pl->c_off) : NULL; /* no workspace: GEMV, no C copy */
     switch (pl->cmode) {
     case C_ROW:
         if (pl->c_prep)
