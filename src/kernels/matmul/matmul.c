@@ -447,6 +447,12 @@ typedef struct mm_job {
     unsigned char *ws;
 } mm_job;
 
+/* ws + off, or NULL when the step planned no workspace (GEMV): no arithmetic on NULL. */
+static unsigned char *ws_at(unsigned char *ws, size_t off)
+{
+    return ws ? ws + off : NULL;
+}
+
 /* One GEMV task: columns [j0, j0 + cols) of a matrix-vector product. */
 typedef struct gemv_task {
     const mm_job *j;
@@ -530,7 +536,7 @@ static void batch_task(void *arg, int64_t bi, int tid)
     int64_t ao, bo;
     batch_offsets(pl, bi, &ao, &bo);
     one_gemm(j, j->a + ao, j->b + bo, j->y + bi * pl->M * pl->N,
-             j->ws + pl->slot_off + (size_t)tid * pl->slot_bytes, NULL);
+             ws_at(j->ws, pl->slot_off + (size_t)tid * pl->slot_bytes), NULL);
 }
 
 /* The C term alone (alpha == 0 or K == 0 in a GEMV-free path is not special: sgemm
@@ -654,7 +660,7 @@ static ert_status run(ert_kctx *k)
         generic_gemms(&j, c, k->pool);
         return ERT_OK;
     }
-    float *cv = j.ws ? (float *)(j.ws + pl->c_off) : NULL; /* no workspace: GEMV, no C copy */
+    float *cv = (float *)ws_at(j.ws, pl->c_off);
     switch (pl->cmode) {
     case C_ROW:
         if (pl->c_prep)
@@ -682,19 +688,19 @@ static ert_status run(ert_kctx *k)
     if (pl->a_packed)
         j.pa = p->a;
     else if (pl->a_shared && !pl->gemv) {
-        float *dst = (float *)(j.ws + pl->shared_off);
+        float *dst = (float *)ws_at(j.ws, pl->shared_off);
         pack_a_scaled(p->isa, pl->M, pl->K, j.a, pl->a_rs, pl->a_cs, pl->alpha, dst);
         j.pa = dst;
     }
     if (pl->count == 1)
-        one_gemm(&j, j.a, j.b, y, j.ws + pl->slot_off, k->pool);
+        one_gemm(&j, j.a, j.b, y, ws_at(j.ws, pl->slot_off), k->pool);
     else if (pl->batch_par)
         ert_parallel_for(k->pool, pl->count, batch_task, &j);
     else
         for (int64_t bi = 0; bi < pl->count; bi++) {
             int64_t ao, bo;
             batch_offsets(pl, bi, &ao, &bo);
-            one_gemm(&j, j.a + ao, j.b + bo, y + bi * pl->M * pl->N, j.ws + pl->slot_off,
+            one_gemm(&j, j.a + ao, j.b + bo, y + bi * pl->M * pl->N, ws_at(j.ws, pl->slot_off),
                      k->pool);
         }
     return ERT_OK;
