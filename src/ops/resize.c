@@ -26,31 +26,9 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "ops/resize_geom.h"
 #include "util/scratch.h"
 
-enum { RZ_NEAREST = 0, RZ_LINEAR = 1, RZ_CUBIC = 2 };
-enum {
-    CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
-    CT_ASYMMETRIC, CT_TF_HALF_PIXEL_NEAREST, CT_TF_CROP_AND_RESIZE,
-    CT_LEGACY /* Resize-10 / Upsample: asymmetric, nearest floor up / ceil down */
-};
-enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL };
-
-typedef struct rz_plan {
-    int rank;
-    int64_t in[ERT_MAX_RANK];     /* input dims */
-    int64_t out[ERT_MAX_RANK];    /* output dims (may be unknown at load time) */
-    double scale[ERT_MAX_RANK];   /* per-axis scale used by the coordinate formulas */
-    double roi_s[ERT_MAX_RANK];   /* tf_crop_and_resize region, normalised */
-    double roi_e[ERT_MAX_RANK];
-    int mode;                     /* RZ_* */
-    int ctm;                      /* CT_* */
-    int nearest;                  /* NM_* */
-    double cubic_a;               /* cubic_coeff_a */
-    bool exclude_outside;
-    bool antialias;
-    double extrapolation;         /* extrapolation_value */
-} rz_plan;
 
 /* Reads a float input (scales / roi) of any float dtype. *n = -1 if absent or empty
  * (absent and empty mean the same since opset 13), -2 if present but not known yet. */
@@ -136,7 +114,7 @@ static ert_status rz_attrs(ert_kctx *k, rz_plan *p)
 
 /* Fills the plan. *known = false when some output dim cannot be known yet (load time);
  * p->out then holds ERT_DIM_UNKNOWN there. */
-static ert_status rz_plan_make(ert_kctx *k, rz_plan *p, bool *known)
+ert_status ert_resize_plan(ert_kctx *k, rz_plan *p, bool *known)
 {
     memset(p, 0, sizeof *p);
     *known = false;
@@ -233,9 +211,10 @@ static ert_status rz_plan_make(ert_kctx *k, rz_plan *p, bool *known)
     if (n_sizes >= 0 && n_sizes != n_axes)
         return ert_op_fail(k, ERT_ERR_SHAPE, "'sizes' has %lld values, expected %d",
                            (long long)n_sizes, n_axes);
+    p->roi_known = true;
     if (p->ctm == CT_TF_CROP_AND_RESIZE) {
         if (n_roi == -2) {
-            /* roi unknown: coordinates unknown, shapes still computable */
+            p->roi_known = false; /* coordinates unknown, shapes still computable */
         } else if (n_roi != 2 * n_axes) {
             return ert_op_fail(k, ERT_ERR_SHAPE,
                                "tf_crop_and_resize needs 'roi' with %d values, got %d", 2 * n_axes,
@@ -344,7 +323,7 @@ ert_status ert_infer_resize(ert_kctx *k)
         return ert_op_fail(k, ERT_ERR_PARSE, "input X is missing");
     rz_plan p;
     bool known;
-    ert_status s = rz_plan_make(k, &p, &known);
+    ert_status s = ert_resize_plan(k, &p, &known);
     if (s != ERT_OK)
         return s;
     const ert_tensor *x = k->in[0];
@@ -362,7 +341,7 @@ ert_status ert_infer_resize(ert_kctx *k)
 /* ---- per-axis coordinate mapping ---- */
 
 /* Input coordinate for output index o; *outside = true: extrapolate (tf_crop_and_resize). */
-static double rz_coord(const rz_plan *p, int d, int64_t o, bool *outside)
+double ert_resize_coord(const rz_plan *p, int d, int64_t o, bool *outside)
 {
     double s = p->scale[d], in = (double)p->in[d], len = s * in, x;
     double od = (double)o;
@@ -403,7 +382,7 @@ static int64_t rz_clamp(int64_t i, int64_t n)
 }
 
 /* Nearest input index for output o of axis d; -1: extrapolate. */
-static int64_t rz_nearest_index(const rz_plan *p, int d, int64_t o)
+int64_t ert_resize_nearest_index(const rz_plan *p, int d, int64_t o)
 {
     /* An axis that is not resized maps one-to-one, as ONNX Runtime does and as TF (whose
      * graphs never resize N or C) means it: taken literally, tf_half_pixel_for_nearest
@@ -411,7 +390,7 @@ static int64_t rz_nearest_index(const rz_plan *p, int d, int64_t o)
     if (p->scale[d] == 1.0 && p->out[d] == p->in[d] && p->ctm != CT_TF_CROP_AND_RESIZE)
         return o;
     bool outside;
-    double x = rz_coord(p, d, o, &outside);
+    double x = ert_resize_coord(p, d, o, &outside);
     if (outside)
         return -1;
     double f = floor(x), r = x - f;
@@ -492,7 +471,7 @@ static ert_status rz_taps_make(ert_kctx *k, const rz_plan *p, int d, rz_taps *t)
     }
     for (int64_t o = 0; o < O; o++) {
         bool outside;
-        double x = rz_coord(p, d, o, &outside);
+        double x = ert_resize_coord(p, d, o, &outside);
         int64_t *ix = t->idx + o * n;
         double *w = t->w + o * n;
         if (outside) {
@@ -776,7 +755,7 @@ static ert_status rz_run_nearest(ert_kctx *k, const rz_plan *p)
             goto done;
         }
         for (int64_t o = 0; o < p->out[d]; o++) {
-            int64_t i = rz_nearest_index(p, d, o);
+            int64_t i = ert_resize_nearest_index(p, d, o);
             if (i >= 0 && p->in[d] == 0) {
                 s = ert_op_fail(k, ERT_ERR_SHAPE, "cannot resize an empty axis %d to %lld", d,
                                 (long long)p->out[d]);
@@ -844,7 +823,7 @@ ert_status ert_run_resize(ert_kctx *k)
 {
     rz_plan p;
     bool known;
-    ert_status s = rz_plan_make(k, &p, &known);
+    ert_status s = ert_resize_plan(k, &p, &known);
     if (s != ERT_OK)
         return s;
     if (!known || p.rank != k->out[0]->rank)

@@ -2,11 +2,11 @@
  * resize.c - resize.<isa> (see resize.h): geometry, per-axis tables, plan, threaded run,
  * and the portable rows (resize_body.inc at W = 1).
  *
- * Geometry follows src/ops/resize.c exactly (its planner is static there, so the
- * attribute and input rules are restated here: same defaults, same double-precision
- * coordinate formulas, same nearest rounding, same linear taps and exclude_outside
- * renormalisation), so the tables pick the same source elements and weights as the
- * reference; only the float arithmetic order differs (FMA, one fused 2-D pass).
+ * Geometry is the reference's own (ops/resize_geom.h: attributes, scales / sizes /
+ * roi / axes, the coordinate mapping and nearest rounding); the linear taps and the
+ * exclude_outside renormalisation below match the reference's, so the tables pick the
+ * same source elements and weights; only the float arithmetic order differs (FMA, one
+ * fused 2-D pass).
  *
  * The tensor is seen as planes [.., H, W] (the last two axes; rank 1 is one row):
  *   nearest: per output row the source row (index table yi), per output column the
@@ -27,6 +27,7 @@
 
 #include "kernels/resize/resize.h"
 #include "kernels/resize/resize_isa.h"
+#include "ops/resize_geom.h"
 #include "runtime/threadpool.h"
 
 /* ---- portable rows ---- */
@@ -45,259 +46,24 @@
 #undef VF
 #undef W
 
-enum { RZ_NEAREST = 0, RZ_LINEAR = 1 };
-enum {
-    CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
-    CT_ASYMMETRIC, CT_TF_HALF_PIXEL_NEAREST, CT_TF_CROP_AND_RESIZE,
-    CT_LEGACY /* Resize-10: asymmetric, nearest floor up / ceil down */
-};
-enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL };
-
-/* The resize as the reference plans it. */
-typedef struct rz_geo {
-    int rank;
-    int mode;                   /* RZ_* */
-    int ctm;                    /* CT_* */
-    int nearest;                /* NM_* */
-    bool exclude_outside;
-    float extrap;               /* extrapolation_value */
-    int64_t in[ERT_MAX_RANK];   /* input dims (ERT_DIM_UNKNOWN at load time) */
-    int64_t out[ERT_MAX_RANK];  /* output dims (likewise) */
-    double scale[ERT_MAX_RANK]; /* the scale the coordinate formulas use */
-    double roi_s[ERT_MAX_RANK], roi_e[ERT_MAX_RANK];
-    bool roi_known;             /* roi read (or not needed) */
-} rz_geo;
-
 #define RZ_MAX_DIM (((int64_t)1 << 31) - 1)
 
-/* Floats of scales / roi input i: *n = -1 absent or empty, -2 present but unknown. */
-static ert_status rz_floats(ert_kctx *k, int i, double *buf, int max, int *n)
+/* The reference's geometry (ops/resize_geom.h), declined where this kernel has no path:
+ * cubic, antialias (linear), unknown rank. */
+static ert_status rz_planmetry(ert_kctx *k, rz_plan *p, bool *known)
 {
-    const ert_tensor *t = ert_in(k, i);
-    *n = -1;
-    if (!t)
-        return ERT_OK;
-    int64_t cnt = ert_tensor_numel(t);
-    if (cnt == 0)
-        return ERT_OK;
-    if (cnt < 0 || !t->data) {
-        *n = -2;
-        return ERT_OK;
-    }
-    if (!ert_dtype_is_float(t->dtype) || cnt > max)
-        return ert_op_fail(k, ERT_ERR_SHAPE, "input %d: %lld values of %s", i, (long long)cnt,
-                           ert_dtype_name(t->dtype));
-    for (int64_t j = 0; j < cnt; j++)
-        buf[j] = ert_load_f64(t->dtype, t->data, j);
-    *n = (int)cnt;
-    return ERT_OK;
-}
-
-/* Attributes; ERT_ERR_UNSUPPORTED for what this kernel declines (cubic, antialias). */
-static ert_status rz_attrs(const ert_node *n, int version, rz_geo *p)
-{
-    bool legacy = version < 11;
-    const char *m = ert_attr_string(n, "mode", "nearest");
-    if (!strcmp(m, "nearest"))
-        p->mode = RZ_NEAREST;
-    else if (!strcmp(m, "linear") || (legacy && !strcmp(m, "bilinear")))
-        p->mode = RZ_LINEAR;
-    else
-        return ERT_ERR_UNSUPPORTED;
-    p->ctm = CT_LEGACY;
-    p->nearest = NM_ROUND_PREFER_FLOOR;
-    if (legacy)
-        return ERT_OK;
-    const char *c = ert_attr_string(n, "coordinate_transformation_mode", "half_pixel");
-    static const struct { const char *name; int v; int since; } cts[] = {
-        {"half_pixel", CT_HALF_PIXEL, 11}, {"half_pixel_symmetric", CT_HALF_PIXEL_SYMMETRIC, 19},
-        {"pytorch_half_pixel", CT_PYTORCH_HALF_PIXEL, 11}, {"align_corners", CT_ALIGN_CORNERS, 11},
-        {"asymmetric", CT_ASYMMETRIC, 11}, {"tf_half_pixel_for_nn", CT_TF_HALF_PIXEL_NEAREST, 11},
-        {"tf_half_pixel_for_nearest", CT_TF_HALF_PIXEL_NEAREST, 11},
-        {"tf_crop_and_resize", CT_TF_CROP_AND_RESIZE, 11}};
-    p->ctm = -1;
-    for (size_t i = 0; i < sizeof cts / sizeof cts[0]; i++)
-        if (!strcmp(c, cts[i].name) && version >= cts[i].since)
-            p->ctm = cts[i].v;
-    if (p->ctm < 0)
-        return ERT_ERR_UNSUPPORTED;
-    const char *nm = ert_attr_string(n, "nearest_mode", "round_prefer_floor");
-    if (!strcmp(nm, "round_prefer_floor"))
-        p->nearest = NM_ROUND_PREFER_FLOOR;
-    else if (!strcmp(nm, "round_prefer_ceil"))
-        p->nearest = NM_ROUND_PREFER_CEIL;
-    else if (!strcmp(nm, "floor"))
-        p->nearest = NM_FLOOR;
-    else if (!strcmp(nm, "ceil"))
-        p->nearest = NM_CEIL;
-    else
-        return ERT_ERR_UNSUPPORTED;
-    p->exclude_outside = ert_attr_int(n, "exclude_outside", 0) != 0;
-    p->extrap = ert_attr_float(n, "extrapolation_value", 0.0f);
-    /* antialias changes linear (wider taps) but not nearest (the reference ignores it) */
-    if (version >= 18 && ert_attr_int(n, "antialias", 0) != 0 && p->mode != RZ_NEAREST)
-        return ERT_ERR_UNSUPPORTED;
-    return ERT_OK;
-}
-
-/* The reference's planner (rz_plan_make) for Resize >= 10. *known: every dim and the
- * coordinates are known (always at run time). Errors here are the reference's errors;
- * supports() only asks whether there is one. */
-static ert_status rz_geometry(ert_kctx *k, rz_geo *p, bool *known)
-{
-    memset(p, 0, sizeof *p);
-    *known = false;
-    ert_status s = rz_attrs(k->node, k->version, p);
+    ert_status s = ert_resize_plan(k, p, known);
     if (s != ERT_OK)
         return s;
-    const ert_tensor *x = k->in[0];
-    double scales[ERT_MAX_RANK], roi[2 * ERT_MAX_RANK];
-    int64_t sizes[ERT_MAX_RANK];
-    int n_scales = -1, n_roi = -1;
-    int64_t n_sizes = -1;
-    bool sizes_given = false;
-    if (k->version < 11) {
-        if ((s = rz_floats(k, 1, scales, ERT_MAX_RANK, &n_scales)) != ERT_OK)
-            return s;
-    } else {
-        if ((s = rz_floats(k, 1, roi, 2 * ERT_MAX_RANK, &n_roi)) != ERT_OK ||
-            (s = rz_floats(k, 2, scales, ERT_MAX_RANK, &n_scales)) != ERT_OK)
-            return s;
-        const ert_tensor *st = ert_in(k, 3);
-        if (st && ert_tensor_numel(st) != 0) {
-            sizes_given = true;
-            if (n_scales != -1 && !(n_scales == -2 && k->shapes_only))
-                return ERT_ERR_SHAPE;
-            if ((s = ert_input_ints(k, 3, sizes, ERT_MAX_RANK, &n_sizes)) != ERT_OK)
-                return s;
-        }
-    }
-    if (!sizes_given && n_scales == -1)
-        return ERT_ERR_PARSE;
-    int rank = x->rank;
-    if (rank < 1 || rank > ERT_MAX_RANK)
-        return ERT_ERR_UNSUPPORTED;
-    p->rank = rank;
-    int axes[ERT_MAX_RANK], n_axes = rank;
-    const int64_t *av = NULL;
-    int64_t na = k->version >= 18 ? ert_attr_ints(k->node, "axes", &av) : -1;
-    if (na > rank)
-        return ERT_ERR_SHAPE;
-    if (na >= 0) {
-        for (int64_t i = 0; i < na; i++) {
-            int64_t a = av[i] < 0 ? av[i] + rank : av[i];
-            if (a < 0 || a >= rank)
-                return ERT_ERR_SHAPE;
-            axes[i] = (int)a;
-            for (int64_t j = 0; j < i; j++)
-                if (axes[j] == axes[i])
-                    return ERT_ERR_SHAPE;
-        }
-        n_axes = (int)na;
-    } else {
-        for (int i = 0; i < rank; i++)
-            axes[i] = i;
-    }
-    for (int d = 0; d < rank; d++) {
-        p->in[d] = x->dims[d] >= 0 ? x->dims[d] : ERT_DIM_UNKNOWN;
-        p->out[d] = p->in[d];
-        p->scale[d] = 1.0;
-        p->roi_s[d] = 0.0;
-        p->roi_e[d] = 1.0;
-    }
-    if ((n_scales >= 0 && n_scales != n_axes) || (n_sizes >= 0 && n_sizes != n_axes))
-        return ERT_ERR_SHAPE;
-    bool all = true;
-    p->roi_known = true;
-    if (p->ctm == CT_TF_CROP_AND_RESIZE) {
-        if (n_roi == -2) {
-            all = p->roi_known = false;
-        } else if (n_roi != 2 * n_axes) {
-            return ERT_ERR_SHAPE;
-        } else {
-            for (int i = 0; i < n_axes; i++) {
-                p->roi_s[axes[i]] = roi[i];
-                p->roi_e[axes[i]] = roi[n_axes + i];
-            }
-        }
-    }
-    if (sizes_given) {
-        if (n_sizes < 0) {
-            for (int i = 0; i < n_axes; i++)
-                p->out[axes[i]] = ERT_DIM_UNKNOWN;
-            return ERT_OK;
-        }
-        const char *pol = k->version >= 18
-                              ? ert_attr_string(k->node, "keep_aspect_ratio_policy", "stretch")
-                              : "stretch";
-        int policy = !strcmp(pol, "stretch") ? 0 : !strcmp(pol, "not_larger") ? 1
-                                                 : !strcmp(pol, "not_smaller") ? 2 : -1;
-        if (policy < 0)
-            return ERT_ERR_UNSUPPORTED;
-        for (int i = 0; i < n_axes; i++)
-            if (sizes[i] < 0)
-                return ERT_ERR_SHAPE;
-        if (policy == 0) {
-            for (int i = 0; i < n_axes; i++) {
-                int d = axes[i];
-                p->out[d] = sizes[i];
-                if (p->in[d] > 0)
-                    p->scale[d] = (double)sizes[i] / (double)p->in[d];
-                else
-                    all = false;
-            }
-        } else {
-            double sc = policy == 1 ? INFINITY : 0.0;
-            for (int i = 0; i < n_axes; i++) {
-                int d = axes[i];
-                if (p->in[d] <= 0) {
-                    all = false;
-                    break;
-                }
-                double r = (double)sizes[i] / (double)p->in[d];
-                sc = policy == 1 ? (r < sc ? r : sc) : (r > sc ? r : sc);
-            }
-            for (int i = 0; i < n_axes; i++) {
-                int d = axes[i];
-                if (!all) {
-                    p->out[d] = ERT_DIM_UNKNOWN;
-                    continue;
-                }
-                p->scale[d] = sc;
-                p->out[d] = (int64_t)floor(sc * (double)p->in[d] + 0.5);
-            }
-        }
-    } else if (n_scales == -2) {
-        for (int i = 0; i < n_axes; i++)
-            p->out[axes[i]] = ERT_DIM_UNKNOWN;
-        return ERT_OK;
-    } else {
-        for (int i = 0; i < n_axes; i++) {
-            int d = axes[i];
-            if (!(scales[i] > 0.0) || !isfinite(scales[i]))
-                return ERT_ERR_SHAPE;
-            p->scale[d] = scales[i];
-            if (p->in[d] >= 0) {
-                double o = floor((double)p->in[d] * scales[i]);
-                if (o > 9.0e15)
-                    return ERT_ERR_SHAPE;
-                p->out[d] = (int64_t)o;
-            } else if (scales[i] != 1.0) {
-                p->out[d] = ERT_DIM_UNKNOWN;
-                all = false;
-            }
-        }
-    }
-    for (int d = 0; d < rank; d++)
-        if (p->in[d] < 0 || p->out[d] < 0)
-            all = false;
-    *known = all;
+    if (p->mode == RZ_CUBIC || p->antialias || p->rank < 1)
+        return ert_op_fail(k, ERT_ERR_UNSUPPORTED, "resize.*: cubic, antialias and unknown "
+                           "ranks run the reference kernel");
     return ERT_OK;
 }
 
 /* Axis d maps o -> o (the reference skips it): provable from scale 1 alone for the
  * scales form (out = floor(in * 1)), and from equal known sizes for the sizes form. */
-static bool rz_identity(const rz_geo *p, int d)
+static bool rz_identity(const rz_plan *p, int d)
 {
     return p->scale[d] == 1.0 && p->out[d] == p->in[d] && p->ctm != CT_TF_CROP_AND_RESIZE;
 }
@@ -306,46 +72,14 @@ static bool rz_identity(const rz_geo *p, int d)
  * with scale 1 and roi (0, 1) on it, where every output takes its own element with
  * weight 1 (the reference adds the neighbour times 0: the same, but for an inf / NaN
  * neighbour, which it turns into NaN). */
-static bool rz_lead_ok(const rz_geo *p, int d)
+static bool rz_lead_ok(const rz_plan *p, int d)
 {
     return rz_identity(p, d) ||
            (p->ctm == CT_TF_CROP_AND_RESIZE && p->roi_known && p->scale[d] == 1.0 &&
             p->out[d] == p->in[d] && p->in[d] >= 0 && p->roi_s[d] == 0.0 && p->roi_e[d] == 1.0);
 }
 
-/* ---- coordinates (resize.c's rz_coord / rz_nearest_index / linear taps) ---- */
-
-static double rz_coord(const rz_geo *p, int d, int64_t o, bool *outside)
-{
-    double s = p->scale[d], in = (double)p->in[d], len = s * in, x;
-    double od = (double)o;
-    *outside = false;
-    switch (p->ctm) {
-    case CT_HALF_PIXEL: x = (od + 0.5) / s - 0.5; break;
-    case CT_HALF_PIXEL_SYMMETRIC: {
-        double adj = (double)p->out[d] / len;
-        double off = in / 2.0 * (1.0 - adj);
-        x = off + (od + 0.5) / s - 0.5;
-        break;
-    }
-    case CT_PYTORCH_HALF_PIXEL: x = p->out[d] > 1 ? (od + 0.5) / s - 0.5 : 0.0; break;
-    case CT_ALIGN_CORNERS: x = len == 1.0 ? 0.0 : od * (in - 1.0) / (len - 1.0); break;
-    case CT_TF_HALF_PIXEL_NEAREST: x = (od + 0.5) / s; break;
-    case CT_TF_CROP_AND_RESIZE: {
-        double rs = p->roi_s[d], re = p->roi_e[d];
-        if (len == 1.0)
-            x = (re - rs) * (in - 1.0) / 2.0;
-        else
-            x = od * (re - rs) * (in - 1.0) / (len - 1.0);
-        x += rs * (in - 1.0);
-        if (x < 0.0 || x > in - 1.0)
-            *outside = true;
-        break;
-    }
-    default: x = od / s; break; /* asymmetric, legacy */
-    }
-    return x;
-}
+/* ---- coordinates (the mapping itself: ops/resize_geom.h) ---- */
 
 static int64_t rz_clamp(int64_t i, int64_t n)
 {
@@ -353,40 +87,12 @@ static int64_t rz_clamp(int64_t i, int64_t n)
 }
 
 /* Nearest source index of output o on axis d; -1: extrapolate. */
-static int64_t rz_nearest(const rz_geo *p, int d, int64_t o)
-{
-    if (p->scale[d] == 1.0 && p->out[d] == p->in[d] && p->ctm != CT_TF_CROP_AND_RESIZE)
-        return o;
-    bool outside;
-    double x = rz_coord(p, d, o, &outside);
-    if (outside)
-        return -1;
-    double f = floor(x), r = x - f, i;
-    if (p->ctm == CT_LEGACY)
-        i = p->scale[d] < 1.0 ? ceil(x) : f;
-    else if (r == 0.0)
-        i = x;
-    else {
-        switch (p->nearest) {
-        case NM_ROUND_PREFER_FLOOR: i = r <= 0.5 ? f : f + 1.0; break;
-        case NM_ROUND_PREFER_CEIL: i = r < 0.5 ? f : f + 1.0; break;
-        case NM_FLOOR: i = f; break;
-        default: i = f + 1.0; break;
-        }
-    }
-    if (i < -1.0e15)
-        i = -1.0e15;
-    if (i > 1.0e15)
-        i = 1.0e15;
-    return rz_clamp((int64_t)i, p->in[d]);
-}
-
 /* Linear taps of output o on axis d: false = extrapolate. */
-static bool rz_taps(const rz_geo *p, int d, int64_t o, int32_t *i0, int32_t *i1, float *w0,
+static bool rz_taps(const rz_plan *p, int d, int64_t o, int32_t *i0, int32_t *i1, float *w0,
                     float *w1)
 {
     bool outside;
-    double x = rz_coord(p, d, o, &outside);
+    double x = ert_resize_coord(p, d, o, &outside);
     if (outside)
         return false;
     if (x < -1.0e15)
@@ -443,7 +149,7 @@ typedef struct rz_kplan {
     size_t off[9];
     const rz_fns *f;
     union {
-        rz_geo geo;                       /* tables built by run */
+        rz_plan geo;                       /* tables built by run */
         _Alignas(64) int32_t tab[RZ_PARAM_WORDS]; /* tables built by plan */
     } u;
 } rz_kplan;
@@ -457,7 +163,7 @@ static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 /* Fills the table region from the geometry. false: the outside region of an axis is
  * not a prefix/suffix (cannot happen for an affine map; checked, not assumed). */
-static bool rz_build(const rz_kplan *pl, const rz_geo *g, int32_t *tab)
+static bool rz_build(const rz_kplan *pl, const rz_plan *g, int32_t *tab)
 {
     int r = g->rank, dh = r - 2, dw = r - 1;
     int64_t c0 = pl->ow, c1 = 0;
@@ -466,9 +172,9 @@ static bool rz_build(const rz_kplan *pl, const rz_geo *g, int32_t *tab)
     if (pl->mode == RZ_NEAREST) {
         int32_t *yi = tab + pl->off[O_YI], *xi = tab + pl->off[O_XI];
         for (int64_t oy = 0; oy < pl->oh; oy++)
-            yi[oy] = dh >= 0 ? (int32_t)rz_nearest(g, dh, oy) : 0;
+            yi[oy] = dh >= 0 ? (int32_t)ert_resize_nearest_index(g, dh, oy) : 0;
         for (int64_t ox = 0; ox < pl->ow; ox++) {
-            int64_t i = rz_nearest(g, dw, ox);
+            int64_t i = ert_resize_nearest_index(g, dw, ox);
             xi[ox] = i < 0 ? 0 : (int32_t)i;
             if (i >= 0) {
                 ok = ok && (c1 == 0 || c1 == ox); /* inside columns are contiguous */
@@ -487,7 +193,7 @@ static bool rz_build(const rz_kplan *pl, const rz_geo *g, int32_t *tab)
                 for (int d = dh - 1; d >= 0 && src >= 0; d--) {
                     int64_t o = rem % g->out[d];
                     rem /= g->out[d];
-                    int64_t i = rz_nearest(g, d, o);
+                    int64_t i = ert_resize_nearest_index(g, d, o);
                     src = i < 0 ? -1 : src + i * mul;
                     mul *= g->in[d];
                 }
@@ -558,9 +264,9 @@ static bool supports(const ert_node *n, const ert_graph *g)
     ert_err err;
     ert_kctx k = {.node = n, .version = n->version, .n_in = n_in, .in = in, .n_out = 1,
                   .out = out, .shapes_only = true, .err = &err};
-    rz_geo geo;
+    rz_plan geo;
     bool known;
-    if (rz_geometry(&k, &geo, &known) != ERT_OK)
+    if (rz_planmetry(&k, &geo, &known) != ERT_OK)
         return false;
     for (int d = 0; d < geo.rank; d++)
         if (geo.in[d] > RZ_MAX_DIM || geo.out[d] > RZ_MAX_DIM)
@@ -576,11 +282,13 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, const rz_fns *f)
 {
     rz_kplan *pl = k->params;
     memset(pl, 0, offsetof(rz_kplan, u));
-    rz_geo geo;
+    rz_plan geo;
     bool known;
-    ert_status st = rz_geometry(k, &geo, &known);
-    if (st != ERT_OK || !known)
-        return ert_op_fail(k, st ? st : ERT_ERR_INTERNAL, "resize geometry refused at run time");
+    ert_status st = rz_planmetry(k, &geo, &known);
+    if (st != ERT_OK) /* the message says what */
+        return st;
+    if (!known)
+        return ert_op_fail(k, ERT_ERR_INTERNAL, "resize: shapes or roi still unknown at run time");
     const ert_tensor *y = k->out[0];
     int r = geo.rank;
     if (y->rank != r)
@@ -593,7 +301,7 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, const rz_fns *f)
                                d);
     }
     pl->mode = geo.mode;
-    pl->extrap = geo.extrap;
+    pl->extrap = (float)geo.extrapolation;
     pl->f = f;
     pl->ih = r >= 2 ? geo.in[r - 2] : 1;
     pl->oh = r >= 2 ? geo.out[r - 2] : 1;
