@@ -43,4 +43,12 @@ ert_status conv_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y);
  * ert_infer_conv_transpose derives them (output_shape, output_padding, auto_pad). */
 ert_status convt_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y);
 
+/* The geometry of Conv / FusedConv / ConvTranspose node n at load time, inferred through a
+ * context over the graph's values (dims may be unknown: -1), for the fast kernels'
+ * supports() and pack(); act (may be NULL) gets FusedConv's activation (zeroed for a
+ * plain Conv). false when the node is malformed (the reference then reports it). */
+struct ert_act_params;
+bool conv_geom_at_load(const ert_node *n, const ert_graph *g, bool transpose, conv_geom *geo,
+                       struct ert_act_params *act);
+
 #endif /* ERT_CONV_GEOM_H */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "kernels/act/act.h"
+#include "ops/conv_geom.h"
 #include "ops/fused.h"
 #include "ops/op.h"
 
@@ -205,4 +206,25 @@ ert_status ert_run_fused_conv(ert_kctx *k)
         ert_store_f64(y->dtype, y->data, i, act_ref(&p, v, slope));
     }
     return ERT_OK;
+}
+
+bool conv_geom_at_load(const ert_node *n, const ert_graph *g, bool transpose, conv_geom *geo,
+                       ert_act_params *act)
+{
+    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
+    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
+    int n_in = n->n_inputs - n->n_captures;
+    for (int i = 0; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
+        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
+    ert_err err;
+    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
+                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
+    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, transpose))
+        return false; /* X, W, B only: FusedConv's Z and S are not Conv's business */
+    k.n_in = n_in;
+    ert_act_params none;
+    if (!act)
+        act = &none;
+    memset(act, 0, sizeof *act);
+    return n->op->id != ERT_OP_FUSED_CONV || ert_fused_conv_act(&k, act) == ERT_OK;
 }

@@ -45,27 +45,6 @@ _Static_assert(sizeof(conv_plan) <= ERT_STEP_PARAMS_BYTES, "conv_plan exceeds th
 
 /* ---- load time ---- */
 
-/* Reads the node's geometry at load time through a context over the graph's values
- * (dims may be unknown: -1). False when the node is malformed or not 1-/2-D. */
-static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo, ert_act_params *act)
-{
-    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
-    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
-    int n_in = n->n_inputs - n->n_captures;
-    for (int i = 0; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
-        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
-    ert_err err;
-    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
-                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
-    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, false))
-        return false;
-    k.n_in = n_in;
-    memset(act, 0, sizeof *act);
-    if (n->op->id == ERT_OP_FUSED_CONV && ert_fused_conv_act(&k, act))
-        return false;
-    return geo->nsp == 1 || geo->nsp == 2;
-}
-
 static bool is_f32(const ert_graph *g, int v)
 {
     return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
@@ -87,7 +66,7 @@ static bool supports_common(const ert_node *n, const ert_graph *g, conv_geom *ge
     if (w->kind != ERT_VALUE_CONST || !w->t.data || !ert_tensor_shape_known(&w->t))
         return false;
     ert_act_params act;
-    if (!load_geom(n, g, geo, &act))
+    if (!(conv_geom_at_load(n, g, false, geo, &act) && (geo->nsp == 1 || geo->nsp == 2)))
         return false;
     if (act.kind == ERT_ACT_PRELU && n_in > ERT_FC_S && n->inputs[ERT_FC_S] < 0)
         return false;

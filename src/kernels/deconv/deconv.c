@@ -85,23 +85,6 @@ _Static_assert(sizeof(deconv_plan) <= ERT_STEP_PARAMS_BYTES, "deconv_plan exceed
 
 /* ---- load time ---- */
 
-/* The node's geometry at load time (dims may be unknown: -1); false when malformed or
- * not 1-/2-D. */
-static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo)
-{
-    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
-    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
-    int n_in = n->n_inputs - n->n_captures;
-    for (int i = 0; i < n_in && i < 3; i++)
-        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
-    ert_err err;
-    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
-                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
-    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, true))
-        return false;
-    return geo->nsp == 1 || geo->nsp == 2;
-}
-
 static bool is_f32(const ert_graph *g, int v)
 {
     return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
@@ -123,7 +106,8 @@ static bool supports(const ert_node *n, const ert_graph *g)
         w->t.rank < 3 || w->t.rank > 4)
         return false;
     conv_geom geo;
-    return load_geom(n, g, &geo) && geo.nsp == w->t.rank - 2;
+    return conv_geom_at_load(n, g, true, &geo, NULL) && (geo.nsp == 1 || geo.nsp == 2) &&
+           geo.nsp == w->t.rank - 2;
 }
 
 static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,

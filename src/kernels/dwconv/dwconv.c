@@ -128,30 +128,6 @@ static bool is_f32(const ert_graph *g, int v)
     return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
 }
 
-/* Geometry through conv.c's inference on the graph's (possibly symbolic) shapes. */
-static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo)
-{
-    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
-    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
-    int n_in = n->n_inputs - n->n_captures;
-    for (int i = 0; i < n_in && i < 3; i++)
-        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
-    ert_err err;
-    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
-                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
-    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, false))
-        return false;
-    if (n->op->id == ERT_OP_FUSED_CONV) {
-        ert_act_params act;
-        k.n_in = n_in;
-        for (int i = 3; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
-            in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
-        if (ert_fused_conv_act(&k, &act))
-            return false;
-    }
-    return geo->nsp == 1 || geo->nsp == 2;
-}
-
 /* Float32 1-D or 2-D conv with W [C, 1, (KH,) KW] and group == C == X's channels. */
 static bool supports(const ert_node *n, const ert_graph *g)
 {
@@ -168,7 +144,7 @@ static bool supports(const ert_node *n, const ert_graph *g)
         x->rank != w->rank)
         return false;
     conv_geom geo;
-    if (!load_geom(n, g, &geo))
+    if (!(conv_geom_at_load(n, g, false, &geo, NULL) && (geo.nsp == 1 || geo.nsp == 2)))
         return false;
     return geo.group == w->dims[0] && (x->dims[1] < 0 || x->dims[1] == geo.group) &&
            geo.group > 1;

@@ -194,26 +194,6 @@ static void transform_filter(int alpha, const float *g, float *u, size_t stride)
 
 /* ---- load time ---- */
 
-/* The node's geometry at load time (dims may be unknown: -1), as conv_gemm.c reads it. */
-static bool load_geom(const ert_node *n, const ert_graph *g, conv_geom *geo, ert_act_params *act)
-{
-    ert_tensor *in[ERT_KCTX_MIN_SLOTS] = {0};
-    ert_tensor y = {0}, *out[ERT_KCTX_MIN_SLOTS] = {&y};
-    int n_in = n->n_inputs - n->n_captures;
-    for (int i = 0; i < n_in && i < ERT_KCTX_MIN_SLOTS; i++)
-        in[i] = n->inputs[i] >= 0 ? (ert_tensor *)&g->values[n->inputs[i]].t : NULL;
-    ert_err err;
-    ert_kctx k = {.node = n, .version = n->version, .n_in = n_in < 3 ? n_in : 3, .in = in,
-                  .n_out = 1, .out = out, .shapes_only = true, .err = &err};
-    if (n_in < 2 || !in[0] || !in[1] || conv_infer_common(&k, geo, false))
-        return false;
-    k.n_in = n_in;
-    memset(act, 0, sizeof *act);
-    if (n->op->id == ERT_OP_FUSED_CONV && ert_fused_conv_act(&k, act))
-        return false;
-    return true;
-}
-
 /* 2-D 3x3 / stride 1 / dilation 1, float32, constant W, >= WINO_MIN_CH channels in and
  * out per group, an activation ert_act can apply. */
 static bool supports(const ert_node *n, const ert_graph *g)
@@ -232,7 +212,7 @@ static bool supports(const ert_node *n, const ert_graph *g)
         return false;
     conv_geom geo;
     ert_act_params act;
-    if (!load_geom(n, g, &geo, &act) || geo.nsp != 2 || geo.group < 1)
+    if (!conv_geom_at_load(n, g, false, &geo, &act) || geo.nsp != 2 || geo.group < 1)
         return false;
     for (int i = 0; i < 2; i++)
         if (geo.k[i] != 3 || geo.s[i] != 1 || geo.d[i] != 1)
@@ -255,7 +235,7 @@ static bool supports4(const ert_node *n, const ert_graph *g)
         return false;
     conv_geom geo;
     ert_act_params act;
-    if (!load_geom(n, g, &geo, &act))
+    if (!conv_geom_at_load(n, g, false, &geo, &act))
         return false;
     if (geo.out[0] > 0 && geo.out[1] > 0 &&
         ((geo.out[0] + 3) / 4) * ((geo.out[1] + 3) / 4) < WINO4_MIN_TILES)
