@@ -137,6 +137,11 @@ expect "inspect puts a symbol that is not an identifier in braces" 0 \
     "^  x +float32 +\\{p2o\\.DynamicDimension\\.0\\}x3$" "$BIN" inspect "$M/dyn_dotted.onnx"
 expect "run names the dotted symbol in braces when its size is missing" 3 \
     "float32 \\{p2o\\.DynamicDimension\\.0\\}x3\\)" "$BIN" run "$M/dyn_dotted.onnx"
+expect "inspect --optimized without the symbolic sizes says how to get the memory plan" 0 \
+    "not measured: give every input's shape with --shapes" "$BIN" inspect --optimized "$M/dyn.onnx"
+expect "inspect --optimized --shapes reports the arena against the naive sum" 0 \
+    "^  arena +[0-9.]+ MiB +\\(intermediates each in a buffer of its own" \
+    "$BIN" inspect --optimized "$M/dyn.onnx" --shapes x:3x4
 expect "inspect mlp.onnx" 0 "" "$BIN" inspect "$M/mlp.onnx"
 INSPECT=$OUT
 chk "inspect: Gemm MACs = M*N*K = $((2 * 16 * 8))" "^  Gemm +$((2 * 16 * 8))( |$)"
