@@ -85,7 +85,7 @@ if [ "${ERT_SKIP_FUZZ:-0}" != 1 ]; then
   done
   fuzz_opts="-seed=1 -max_total_time=60 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
   (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_import $fuzz_opts \
-      -max_len=16384 corpus seeds 2>&1 | tail -20)
+      -max_len=16384 corpus seeds "$ROOT/tests/fuzz/findings" 2>&1 | tail -20)
   (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_npy $fuzz_opts \
       -max_len=4096 corpus_npy "$ROOT/tests/fuzz/seeds/npy" 2>&1 | tail -12)
   (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./fuzz_cli_inputs $fuzz_opts \

@@ -549,6 +549,11 @@ ert_status ert_run_roi_align(ert_kctx *k)
         if (b < 0 || b >= N)
             return ert_op_fail(k, ERT_ERR_RUNTIME, "batch_indices[%lld] = %lld is out of range "
                                "[0, %lld)", (long long)ri, (long long)b, (long long)N);
+        if (H == 0 || W == 0) { /* no data to sample: zeros (ORT 1.30 crashes here) */
+            for (int64_t q = 0; q < C * oh * ow; q++)
+                ert_store_f64(y->dtype, y->data, ri * C * oh * ow + q, 0.0);
+            continue;
+        }
         double rc[4];
         for (int j = 0; j < 4; j++)
             rc[j] = ert_load_f64(rois->dtype, rois->data, ri * 4 + j) * scale - off;
