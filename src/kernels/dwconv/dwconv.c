@@ -129,7 +129,7 @@ static bool is_f32(const ert_graph *g, int v)
 }
 
 /* Float32 1-D or 2-D conv with W [C, 1, (KH,) KW] and group == C == X's channels. */
-static bool supports(const ert_node *n, const ert_graph *g)
+bool ert_dwconv_supports(const ert_node *n, const ert_graph *g)
 {
     if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
         return false;
@@ -334,8 +334,8 @@ static ert_status plan_ref(ert_kctx *k, size_t *ws)
     pl->copy = ert_dw_copy_ref;
     return ERT_OK;
 }
-static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
-                                     plan_ref, run};
+static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, ert_dwconv_supports,
+                                     NULL, NULL, plan_ref, run};
 #if defined(__x86_64__) || defined(_M_X64)
 /* A vector level without a row for this stride (> 2) runs the portable row. */
 static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t),
@@ -360,14 +360,14 @@ static ert_status plan_avx512(ert_kctx *k, size_t *ws)
     return st ? st : fix_row(k, ert_dw_row_select_avx512, ert_dw_row2_select_avx512,
                                ert_dw_copy_avx512);
 }
-static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, supports, NULL, NULL,
-                                  plan_avx2, run};
-static const ert_kernel k_avx512 = {"dwconv.avx512", ERT_ISA_AVX512, supports, NULL, NULL,
-                                    plan_avx512, run};
+static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, ert_dwconv_supports, NULL,
+                                  NULL, plan_avx2, run};
+static const ert_kernel k_avx512 = {"dwconv.avx512", ERT_ISA_AVX512, ert_dwconv_supports,
+                                    NULL, NULL, plan_avx512, run};
 #endif
 
 const ert_kernel *const ert_dwconv_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    &k_avx512, &k_avx2,
+    &ert_dwconv_cb_avx512, &ert_dwconv_cb_avx2, &k_avx512, &k_avx2,
 #endif
     &k_generic, NULL};

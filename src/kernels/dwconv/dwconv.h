@@ -5,6 +5,8 @@
  *                  register-blocked rows for 3x3 and 5x5 at stride 1 and 2 (a runtime
  *                  kernel-size row otherwise; strides > 2 use the portable row); bias,
  *                  FusedConv's residual Z (before the activation) and activation fused.
+ *   dwconv.cb.<isa> the same ops on blocks of 16 (AVX-512) or 8 (AVX2) channels in an
+ *                  interleaved layout, for planes up to 28x28-ish (dwconv_cb.c)
  * <isa> is generic, avx2 or avx512. A channel multiplier > 1 is declined (conv.gemm).
  * Listed before the GEMM conv family in cpu_table.c: it declines everything else.
  */
@@ -14,5 +16,12 @@
 #include "kernels/kernel.h"
 
 extern const ert_kernel *const ert_dwconv_kernels[];
+
+/* Family-internal: dwconv.<isa>'s support test (dwconv.c), which dwconv.cb.<isa>
+ * (dwconv_cb.c: channel blocks in an interleaved layout, small planes) narrows. */
+bool ert_dwconv_supports(const ert_node *n, const ert_graph *g);
+#if defined(__x86_64__) || defined(_M_X64)
+extern const ert_kernel ert_dwconv_cb_avx512, ert_dwconv_cb_avx2;
+#endif
 
 #endif /* ERT_DWCONV_H */
