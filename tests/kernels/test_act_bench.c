@@ -83,10 +83,13 @@ static void bench(th_case *c, const char *prefix)
     ert_isa best = ert_cpu_get()->best;
     for (int isa = ERT_ISA_GENERIC; isa <= (int)best && isa <= ERT_ISA_AVX512; isa++) {
         const ert_kernel *ks[4];
-        if (th_kernels(c, (ert_isa)isa, prefix, ks, 4) < 1 || ks[0]->isa != (ert_isa)isa)
-            continue;
-        double t = time_kernel(c, ks[0]);
-        printf("  %s %8.1f us (x%.1f)", ert_isa_name((ert_isa)isa), t * 1e6, tr / t);
+        int n = th_kernels(c, (ert_isa)isa, prefix, ks, 4);
+        for (int i = 0; i < n; i++) { /* every candidate of this level (tactics side by side) */
+            if (ks[i]->isa != (ert_isa)isa)
+                continue;
+            double t = time_kernel(c, ks[i]);
+            printf("  %s %8.1f us (x%.1f)", ks[i]->name + strlen(prefix), t * 1e6, tr / t);
+        }
     }
     printf("\n");
     th_free(c);
@@ -187,6 +190,11 @@ int main(int argc, char **argv)
     dw(144, 56, 3, 1, "Relu");
     dw(240, 28, 5, 1, "Silu");
     dw(480, 14, 5, 2, NULL);
+    dw(144, 56, 3, 2, "Relu");
+    dw(192, 28, 3, 1, "Relu");
+    dw(384, 14, 3, 1, "Relu");
+    dw(960, 7, 3, 1, "Relu");
+    dw(672, 14, 5, 1, "Silu");
     pool("MaxPool", 64, 112, 3, 2);
     pool("AveragePool", 64, 56, 3, 1);
     pool("MaxPool", 256, 20, 5, 1);

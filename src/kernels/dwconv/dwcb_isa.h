@@ -5,8 +5,9 @@
  * A block of VL channels (16 for AVX-512, 8 for AVX2; the last block may hold fewer) is
  * computed in an interleaved layout where one vector holds one pixel of all VL channels:
  *   pack_in:    X[c][iy][ix] (NCHW planes, c < nc)  ->  P[py][px][VL], py = iy + ph,
- *               px = ix + pw, for the pixels inside P (hp x wp); P's padding is never
- *               written here (the driver zeroes a slice once per run); lanes >= nc get 0
+ *               px = ix + pw, for the pixels inside P (hp x wp), one band of P's rows at
+ *               a time; P's padding is never written here (the driver zeroes it);
+ *               lanes >= nc get 0
  *   compute:    O[oy][ox][VL] = bias + sum_{ky,kx} Wk[ky*kw + kx] * P[oy*sh + ky*dh]
  *                                                              [ox*sw + kx*dw]
  *   unpack_out: Y[c][oy][ox] = clamp(O[oy][ox][c] + Z[c][oy][ox]) for c < nc
@@ -28,12 +29,16 @@ typedef struct dwcb_geom {
 
 typedef struct dwcb_fns {
     int vl;
-    void (*pack_in)(const dwcb_geom *g, const float *x, int64_t nc, float *p);
+    /* rows [r0, r1) of P into p (p's row 0 is P's row r0): the image's pixels only */
+    void (*pack_in)(const dwcb_geom *g, const float *x, int64_t nc, float *p, int64_t r0,
+                    int64_t r1);
+    /* `rows` output rows into o from p, P's row oy0 * sh for the first output row oy0 */
     void (*compute)(const dwcb_geom *g, const float *p, const float *wk, const float *bias,
-                    float *o);
-    /* z may be NULL; lo/hi: the clamp (+-inf: none) */
+                    float *o, int64_t rows);
+    /* output pixels [pos0, pos1) (o: pixel pos0's vector) into the planes y (+ z, may be
+     * NULL); lo/hi: the clamp (+-inf: none) */
     void (*unpack_out)(const dwcb_geom *g, const float *o, int64_t nc, const float *z,
-                       float lo, float hi, float *y);
+                       float lo, float hi, float *y, int64_t pos0, int64_t pos1);
 } dwcb_fns;
 
 extern const dwcb_fns ert_dwcb_avx2;

@@ -5,14 +5,20 @@
  * The plain kernel (dwconv.c) vectorises along a row: a 7x7 plane fills 7 of 16 lanes
  * and a 14x14 one pays per-row overheads for 14 outputs; both run at 5-15% of the FMA
  * peak. Here one vector holds one pixel of VL channels, so every FMA is full whatever
- * the plane: per (image, channel block) task the block's planes are transposed into a
- * zero-padded interleaved plane P in the thread's workspace slice, computed into O, and
- * transposed back into NCHW with Z and Relu/Clip fused (other activations run on each
- * output plane while it is in L1). Weights are packed at load as [block][tap][VL]. The
- * padded plane's border is zeroed once per run and thread (it is the same for every
- * block: the interior is rewritten whole, lanes past the last channel as zeros).
- * Offered for planes whose P fits DWCB_MAX_P_BYTES (L2); the tuner times it against
- * dwconv.<isa>. Geometry (pads, auto_pad, strides, dilations) from conv_geom_of_step.
+ * the plane: per (image, channel block) task the block's planes are transposed, one band
+ * of rows at a time (its P rows fit DWCB_BAND_BYTES, L1), into a zero-padded interleaved
+ * plane P in the thread's workspace slice, computed into O, and transposed back into
+ * NCHW with Z and Relu/Clip fused (other activations run on each output plane while it
+ * is in L1). Weights are packed at load as [block][tap][VL]. P's side borders are zeroed
+ * once per run and thread (the same for every band and block: the interior is
+ * rewritten whole, lanes past the last channel as zeros); a band's rows in the top or
+ * bottom padding are zeroed per band when there are several.
+ * Offered for planes whose whole P fits DWCB_MAX_P_BYTES: measured faster than the
+ * plain rows there (Zen 5, test_act_bench: 960x7x7 21 vs 66 us, 384x14x14 27 vs 42,
+ * 192x28x28 55 vs 61), slower on 56x56 inputs (144x56x56 s1 182 vs 152, s2 104 vs 85)
+ * and 112x112 (2x), where the transposes cost more than the idle lanes they save. The
+ * tuner times it against dwconv.<isa>. Geometry (pads, auto_pad, strides, dilations)
+ * from conv_geom_of_step.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -32,6 +38,10 @@
 #ifndef DWCB_MAX_P_BYTES
 #define DWCB_MAX_P_BYTES (96 * 1024)
 #endif
+/* P rows of one band: with the band's O rows it stays in a 32-48 KiB L1. */
+#ifndef DWCB_BAND_BYTES
+#define DWCB_BAND_BYTES (24 * 1024)
+#endif
 /* Room for the per-thread "fresh" flags before the slices (keeps them 64-byte aligned). */
 #define DWCB_WS_HEADER 256
 
@@ -46,7 +56,8 @@ typedef struct cb_packed {
 typedef struct cb_plan {
     dwcb_geom g;
     int64_t nb, c, nblk, taps;
-    size_t p_floats, o_floats; /* a thread's slice: P then O (16-float multiples) */
+    int64_t band_oh, band_rows; /* output rows per band, P rows a band needs */
+    size_t p_floats, o_floats;  /* a thread's slice: P's band then O's (16-float multiples) */
     int threads;
     ert_act_params act; /* slope re-read from S each run */
     float lo, hi;       /* clamp fused into unpack_out (Relu, Clip) */
@@ -140,6 +151,20 @@ static void free_packed(void *packed)
 
 /* ---- reshape ---- */
 
+/* Bands of output rows whose P rows fit DWCB_BAND_BYTES (L1); a small plane is one. */
+static void plan_bands(cb_plan *pl, int vl)
+{
+    const dwcb_geom *g = &pl->g;
+    int64_t span = (g->kh - 1) * g->dh + 1, row_floats = g->wp * vl;
+    int64_t fit = (int64_t)(DWCB_BAND_BYTES / sizeof(float)) / (row_floats > 0 ? row_floats : 1);
+    pl->band_oh = fit > span ? (fit - span) / g->sh + 1 : 1;
+    if (pl->band_oh > g->oh)
+        pl->band_oh = g->oh;
+    pl->band_rows = pl->band_oh > 0 ? (pl->band_oh - 1) * g->sh + span : 0;
+    pl->p_floats = round16((size_t)(pl->band_rows * row_floats));
+    pl->o_floats = round16((size_t)(pl->band_oh * g->ow * vl));
+}
+
 /* Relu and Clip go into unpack_out's clamp; every other kind runs after it. */
 static void split_act(cb_plan *pl, act_fn act_run)
 {
@@ -175,8 +200,7 @@ static ert_status plan_fns(ert_kctx *k, size_t *ws_bytes, const dwcb_fns *fns, a
     pl->fns = fns;
     pl->taps = p->taps;
     pl->nblk = (pl->c + fns->vl - 1) / fns->vl;
-    pl->p_floats = round16((size_t)(pl->g.hp * pl->g.wp * fns->vl));
-    pl->o_floats = round16((size_t)(pl->g.oh * pl->g.ow * fns->vl));
+    plan_bands(pl, fns->vl);
     pl->threads = ert_threadpool_size(k->pool);
     if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
         return st;
@@ -199,6 +223,18 @@ typedef struct cb_task {
     int32_t *fresh; /* per thread: its P still needs its zero border */
 } cb_task;
 
+/* P's rows [r0, r0 + n) of a band that fall in the padding above or below the image
+ * (a reused band buffer may hold image rows of the previous band there). */
+static void zero_pad_rows(const cb_plan *pl, float *p, int64_t r0, int64_t n, int vl)
+{
+    const dwcb_geom *g = &pl->g;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t iy = r0 + r - g->ph;
+        if (iy < 0 || iy >= g->h)
+            memset(p + r * g->wp * vl, 0, sizeof(float) * (size_t)(g->wp * vl));
+    }
+}
+
 static void block_task(void *arg, int64_t t, int tid)
 {
     const cb_task *c = arg;
@@ -209,18 +245,26 @@ static void block_task(void *arg, int64_t t, int tid)
     int64_t nc = pl->c - c0 < vl ? pl->c - c0 : vl, ohw = g->oh * g->ow;
     float *p = c->ws + DWCB_WS_HEADER + (size_t)tid * (pl->p_floats + pl->o_floats);
     float *o = p + pl->p_floats;
-    if (c->fresh[tid]) {
+    bool banded = pl->band_oh < g->oh;
+    if (c->fresh[tid]) { /* the side borders: the same for every band and block */
         memset(p, 0, sizeof(float) * pl->p_floats);
         c->fresh[tid] = 0;
     }
     _Alignas(64) float bias[16] = {0};
     for (int64_t i = 0; c->b && i < nc; i++)
         bias[i] = c->b[c0 + i];
-    pl->fns->pack_in(g, c->x + (n * pl->c + c0) * g->h * g->w, nc, p);
-    pl->fns->compute(g, p, c->w + blk * pl->taps * vl, bias, o);
+    const float *x = c->x + (n * pl->c + c0) * g->h * g->w, *wk = c->w + blk * pl->taps * vl;
+    const float *z = c->z ? c->z + (n * pl->c + c0) * ohw : NULL;
     float *y = c->y + (n * pl->c + c0) * ohw;
-    pl->fns->unpack_out(g, o, nc, c->z ? c->z + (n * pl->c + c0) * ohw : NULL, pl->lo, pl->hi,
-                        y);
+    for (int64_t oy0 = 0; oy0 < g->oh; oy0 += pl->band_oh) {
+        int64_t rows = g->oh - oy0 < pl->band_oh ? g->oh - oy0 : pl->band_oh;
+        int64_t r0 = oy0 * g->sh, nr = (rows - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+        if (banded)
+            zero_pad_rows(pl, p, r0, nr, vl);
+        pl->fns->pack_in(g, x, nc, p, r0, r0 + nr);
+        pl->fns->compute(g, p, wk, bias, o, rows);
+        pl->fns->unpack_out(g, o, nc, z, pl->lo, pl->hi, y, oy0 * g->ow, (oy0 + rows) * g->ow);
+    }
     for (int64_t i = 0; pl->post && i < nc; i++)
         pl->post(&c->act, y + i * ohw, ohw, c0 + i);
 }
