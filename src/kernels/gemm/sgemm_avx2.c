@@ -11,6 +11,10 @@
 
 #define MR 6
 #define VL 8
+/* Prefetch of the packed A stream 4 KiB ahead: see sgemm_avx512.c. */
+#ifndef SGEMM_PF_A_FLOATS
+#define SGEMM_PF_A_FLOATS 1024
+#endif
 
 /* Lanes [0, cols) of a ymm (cols in 1..8) as a maskload/maskstore mask. */
 static inline __m256i lane_mask(int cols)
@@ -85,6 +89,7 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
             for (int v = 0; v < nv; v++)
                 acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
         }
+        _mm_prefetch((const char *)(a + SGEMM_PF_A_FLOATS), _MM_HINT_T0);
         a += MR;
         b += sw;
     }
