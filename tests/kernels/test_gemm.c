@@ -256,6 +256,9 @@ static void specials(ert_isa isa, ert_threadpool *pool)
         {.M = 5, .N = 1111, .K = 13, .ldc_pad = 3, .gen_b = true, .act = ERT_ACT_SIGMOID},
         {.M = 64, .N = 3136 / 4, .K = 576, .bias = true, .act = ERT_ACT_RELU},
         {.M = 1, .N = 1, .K = 1},
+        /* narrow N with an unfused activation: applied per task block (SE block GEMVs) */
+        {.M = 1152, .N = 1, .K = 48, .act = ERT_ACT_SIGMOID, .bias = true},
+        {.M = 100, .N = 7, .K = 40, .ldc_pad = 5, .act = ERT_ACT_HARD_SWISH, .res = true},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         run_case(isa, &cs[i], NULL, 1);

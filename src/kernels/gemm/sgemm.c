@@ -38,6 +38,9 @@
 #define SGEMM_L2_A_BYTES (512 * 1024)
 #endif
 #define SGEMM_NC 384
+/* Below this N the unfused activation runs once per task block, not per tile row (each
+ * call has a fixed cost that a 1-16 column row does not amortise). */
+#define SGEMM_DEFER_ACT_N 16
 #define SGEMM_ALIGN 64
 /* A plain B's full strips are read in place, not packed, when M is at most this. Packing
  * costs about 1/(2M) of the FLOPs in copies; the in-place strip (kc rows at B's stride)
@@ -258,6 +261,7 @@ typedef struct sgemm_job {
     bool direct;         /* full strips of a plain B are read in place (not packed) */
     bool res_in_c;       /* residual == C: C starts as R, every K block accumulates */
     bool post_act;       /* activation not fused in the micro-kernel */
+    bool defer_act;      /* ... applied per task block instead of per tile row (narrow N) */
 } sgemm_job;
 
 /* Fills the epilogue fields of the micro-kernel arguments from ep. */
@@ -333,7 +337,7 @@ static void run_tile(const sgemm_job *j, sgemm_ukr_args *a, int64_t i, int64_t m
             a->slope = j->proto.slope + i;
     }
     j->im->ukr(a);
-    if (a->last && j->post_act)
+    if (a->last && j->post_act && !j->defer_act)
         for (int r = 0; r < a->m; r++)
             ert_act_f32_isa(j->isa, &ep->act, a->c + r * j->ldc, a->n, ep->act_row0 + i + r);
 }
@@ -358,6 +362,21 @@ static void run_kblock(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, i
     }
 }
 
+/* The activation of a narrow task block (defer_act): one call when its rows are
+ * contiguous in C (an SE block's N = 1 GEMV: 1152 one-element calls otherwise). The
+ * kinds left to post_act do not depend on the channel (PRelu is fused). */
+static void post_act_block(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, int64_t nc)
+{
+    const ert_sgemm_epilogue *ep = j->ep;
+    float *c = j->C + m0 * j->ldc + n0;
+    if (nc == j->ldc) {
+        ert_act_f32_isa(j->isa, &ep->act, c, mc * nc, ep->act_row0 + m0);
+        return;
+    }
+    for (int64_t r = 0; r < mc; r++)
+        ert_act_f32_isa(j->isa, &ep->act, c + r * j->ldc, nc, ep->act_row0 + m0 + r);
+}
+
 static void run_task(void *arg, int64_t task, int tid)
 {
     const sgemm_job *j = arg;
@@ -375,6 +394,8 @@ static void run_task(void *arg, int64_t task, int tid)
             pack_b(j->b, &j->im->tile, k0, kc, n0, nc, s_first, bp);
         run_kblock(j, m0, mc, n0, nc, k0, kc, bp, kb == 0, kb == bl->nkb - 1);
     }
+    if (j->defer_act)
+        post_act_block(j, m0, mc, n0, nc);
 }
 
 /* The pool's tasks when the workspace has a slice per thread; otherwise all on this
@@ -397,6 +418,7 @@ void ert_sgemm_packed(ert_isa isa, int64_t M, int64_t N, int64_t K, const float 
     block_sizes(&j.im->tile, M, N, K, threads, &j.bl);
     j.slice = slice_floats(&j.bl);
     fuse_epilogue(&j);
+    j.defer_act = j.post_act && N < SGEMM_DEFER_ACT_N;
     j.res_in_c = ep && ep->residual == C && ep->ldr == ldc;
     j.direct = !b->row && M <= SGEMM_DIRECT_B_MAX_M;
     size_t slices = ws_bytes / (j.slice * sizeof(float));

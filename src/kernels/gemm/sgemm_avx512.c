@@ -160,7 +160,9 @@ static inline __attribute__((always_inline)) void cols_body(const sgemm_ukr_args
             acc[u][j] = _mm256_setzero_ps();
     const float *a = p->a, *b = p->b;
     int64_t sw = p->ldb, k = 0;
-    for (; k + 4 <= p->kc; k += 4, a += 32, b += 4 * sw)
+    for (; k + 4 <= p->kc; k += 4, a += 32, b += 4 * sw) {
+        _mm_prefetch((const char *)(a + SGEMM_PF_A_FLOATS), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + SGEMM_PF_A_FLOATS + 16), _MM_HINT_T0);
 #pragma GCC unroll 4
         for (int u = 0; u < 4; u++) {
             __m256 av = _mm256_loadu_ps(a + u * 8);
@@ -168,6 +170,7 @@ static inline __attribute__((always_inline)) void cols_body(const sgemm_ukr_args
             for (int j = 0; j < n; j++)
                 acc[u][j] = _mm256_fmadd_ps(av, _mm256_set1_ps(b[u * sw + j]), acc[u][j]);
         }
+    }
     for (; k < p->kc; k++, a += 8, b += sw)
 #pragma GCC unroll 4
         for (int j = 0; j < n; j++)
