@@ -34,6 +34,7 @@ static inline __m256i mask_n(int n)
 
 #define VF __m256
 #define VL 8
+#define DWCB_NX 4 /* of 16 ymm */
 #define V_ZERO() _mm256_setzero_ps()
 #define V_SET1(c) _mm256_set1_ps(c)
 #define V_LOAD(p) _mm256_loadu_ps(p)

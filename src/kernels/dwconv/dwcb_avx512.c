@@ -34,6 +34,7 @@ static inline void transpose(__m512 v[16])
 
 #define VF __m512
 #define VL 16
+#define DWCB_NX 8 /* 8 accumulators + weights + loads of 32 zmm */
 #define V_ZERO() _mm512_setzero_ps()
 #define V_SET1(c) _mm512_set1_ps(c)
 #define V_LOAD(p) _mm512_loadu_ps(p)

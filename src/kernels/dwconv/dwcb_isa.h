@@ -20,6 +20,9 @@
 
 #include <stdint.h>
 
+/* Most taps (kh * kw) the kernel takes; larger kernels run on dwconv.<isa>. */
+#define DWCB_MAX_TAPS 64
+
 typedef struct dwcb_geom {
     int64_t h, w, oh, ow;          /* input and output plane */
     int64_t kh, kw, sh, sw, dh, dw; /* kernel, strides, dilations */

@@ -13,10 +13,11 @@
  * once per run and thread (the same for every band and block: the interior is
  * rewritten whole, lanes past the last channel as zeros); a band's rows in the top or
  * bottom padding are zeroed per band when there are several.
- * Offered for planes whose whole P fits DWCB_MAX_P_BYTES: measured faster than the
- * plain rows there (Zen 5, test_act_bench: 960x7x7 21 vs 66 us, 384x14x14 27 vs 42,
- * 192x28x28 55 vs 61), slower on 56x56 inputs (144x56x56 s1 182 vs 152, s2 104 vs 85)
- * and 112x112 (2x), where the transposes cost more than the idle lanes they save. The
+ * Offered for planes whose whole P fits DWCB_MAX_P_BYTES (up to 56x56). Measured on Zen
+ * 5 (AVX-512, one thread, test_act_bench, two runs, cb vs plain rows): 960x7x7 27-29 vs
+ * 70-80 us, 384x14x14 29-34 vs 44-59, 192x28x28 46-51 vs 61-63, 672x14x14 5x5 146-165
+ * vs 176-209, 144x56x56 139-148 vs 151-152, 144x56x56 stride 2 73-103 vs 84-99; on
+ * 112x112 planes the plain rows win (32x112x112: 160 vs 102), so those are declined. The
  * tuner times it against dwconv.<isa>. Geometry (pads, auto_pad, strides, dilations)
  * from conv_geom_of_step.
  */
@@ -33,10 +34,10 @@
 
 #if defined(__x86_64__) || defined(_M_X64) /* the vector levels it has (NEON: not yet) */
 
-/* Largest interleaved padded plane offered (floats of P * 4): a 28x28 plane with 3x3
- * taps is 57.6 KiB at 16 lanes. Larger planes fill the plain kernel's rows well. */
+/* Largest interleaved padded plane offered (floats of P * 4): 56x56 with 3x3 taps is
+ * 215 KiB at 16 lanes; 112x112 planes (830 KiB) run faster on the plain rows. */
 #ifndef DWCB_MAX_P_BYTES
-#define DWCB_MAX_P_BYTES (96 * 1024)
+#define DWCB_MAX_P_BYTES (256 * 1024)
 #endif
 /* P rows of one band: with the band's O rows it stays in a 32-48 KiB L1. */
 #ifndef DWCB_BAND_BYTES
@@ -107,6 +108,8 @@ static bool supports_vl(const ert_node *n, const ert_graph *g, int vl)
         return false;
     dwcb_geom d;
     geom_2d(&geo, &d);
+    if (d.kh * d.kw > DWCB_MAX_TAPS)
+        return false;
     if (d.oh < 0 || d.ow < 0 || d.h < 0 || d.w < 0)
         return false; /* symbolic plane: the plain kernel takes any size */
     return (double)d.hp * (double)d.wp * vl * sizeof(float) <= DWCB_MAX_P_BYTES;
@@ -195,7 +198,7 @@ static ert_status plan_fns(ert_kctx *k, size_t *ws_bytes, const dwcb_fns *fns, a
     pl->nb = k->in[0]->dims[0];
     pl->c = k->in[0]->dims[1];
     if (geo.group != pl->c || p->c != pl->c || p->vl != fns->vl ||
-        p->taps != pl->g.kh * pl->g.kw)
+        p->taps != pl->g.kh * pl->g.kw || p->taps > DWCB_MAX_TAPS)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "not the depthwise conv packed at load");
     pl->fns = fns;
     pl->taps = p->taps;
