@@ -163,13 +163,17 @@ static void block_sizes(const ert_sgemm_tile *t, int64_t M, int64_t N, int64_t K
     bl->tm = ceil_div(M, bl->mc);
     bl->tn = ceil_div(N, bl->nc);
     /* Enough tasks to balance threads: narrow the column blocks first (B strips stay
-     * whole), then the row blocks, never below two tiles. */
-    while (bl->tm * bl->tn < 2 * (int64_t)threads && bl->nc > 2 * t->nr) {
+     * whole), then split the rows into that many even blocks (whole tiles, never below
+     * two): 160 rows for 4 tasks are 4 x 40, not 48 + 48 + 48 + 16, which left one of
+     * two threads a third idle on a 7x7 layer. */
+    int64_t want = 2 * (int64_t)threads;
+    while (bl->tm * bl->tn < want && bl->nc > 2 * t->nr) {
         bl->nc = round_up(bl->nc / 2, t->nr);
         bl->tn = ceil_div(N, bl->nc);
     }
-    while (bl->tm * bl->tn < 2 * (int64_t)threads && bl->mc > 2 * t->mr) {
-        bl->mc = round_up(bl->mc / 2, t->mr);
+    if (bl->tm * bl->tn < want && bl->mc > 2 * t->mr) {
+        int64_t even = round_up(ceil_div(M, ceil_div(want, bl->tn)), t->mr);
+        bl->mc = even < 2 * t->mr ? 2 * t->mr : even < bl->mc ? even : bl->mc;
         bl->tm = ceil_div(M, bl->mc);
     }
 }
