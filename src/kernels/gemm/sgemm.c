@@ -171,7 +171,7 @@ static void block_sizes(const ert_sgemm_tile *t, int64_t M, int64_t N, int64_t K
         bl->nc = round_up(bl->nc / 2, t->nr);
         bl->tn = ceil_div(N, bl->nc);
     }
-    if (bl->tm * bl->tn < want && bl->mc > 2 * t->mr) {
+    if (bl->tn > 0 && bl->tm * bl->tn < want && bl->mc > 2 * t->mr) { /* N = 0: no tasks */
         int64_t even = round_up(ceil_div(M, ceil_div(want, bl->tn)), t->mr);
         bl->mc = even < 2 * t->mr ? 2 * t->mr : even < bl->mc ? even : bl->mc;
         bl->tm = ceil_div(M, bl->mc);
