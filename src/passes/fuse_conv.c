@@ -10,15 +10,12 @@
  *             that Conv takes the Add instead (its residual is then the earlier value)
  *   act       the current value's only reader is Relu, Clip (constant bounds), LeakyRelu,
  *             Sigmoid, HardSigmoid, HardSwish, Gelu, Tanh, Elu, PRelu (constant slope,
- *             per channel or scalar) or Swish(alpha 1); or it has exactly two readers
- *             forming SiLU (x * Sigmoid(x)), erf-GELU (x * 0.5 * (1 + erf(x / sqrt 2)),
- *             any association of the two Muls) or HardSwish (x * relu6(x + 3) / 6)
+ *             per channel or scalar) or Swish(alpha 1); the decomposed SiLU, GELU and
+ *             HardSwish of exporters arrive here as one node (fuse_act.c)
  * The fused node takes the place of the pattern's last node (its inputs are all older),
  * keeps the Conv's name, and outputs the last node's value (so shapes and names stay).
  * Candidates that do not fuse are recorded with the reason (ert_pass_notes).
  */
-#include <float.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,51 +46,6 @@ static void take(match *m, const ert_edit *e, int ni, const char *op_name)
         size_t len = strlen(m->ops);
         snprintf(m->ops + len, sizeof m->ops - len, "+%s", op_name);
     }
-}
-
-static bool near(double v, double want)
-{
-    return fabs(v - want) <= 1e-3 * fabs(want);
-}
-
-/* Node ni is op `op` reading value x at some input slot; *other = its other input. */
-static bool binary_with(const ert_edit *e, int ni, int op, int x, int *other)
-{
-    if (ni < 0 || !pu_is(e, ni, op) || e->g->nodes[ni].version < 7)
-        return false;
-    *other = pu_other_input(e, ni, x);
-    return *other >= 0;
-}
-
-/* Node ni is Mul(x, c) / Div(x, c) with scalar constant c close to want. */
-static bool scaled_by(const ert_edit *e, int ni, int op, int x, double want)
-{
-    int c;
-    double v;
-    if (!binary_with(e, ni, op, x, &c) || !pu_scalar(e, c, &v) || !near(v, want))
-        return false;
-    return op != ERT_OP_DIV || e->g->nodes[ni].inputs[0] == x;
-}
-
-/* Reads Clip's bounds (attributes before opset 11, constant inputs after). */
-static bool clip_bounds(const ert_edit *e, const ert_node *n, float *lo, float *hi)
-{
-    *lo = -FLT_MAX;
-    *hi = FLT_MAX;
-    if (n->version < 11) {
-        *lo = ert_attr_float(n, "min", -FLT_MAX);
-        *hi = ert_attr_float(n, "max", FLT_MAX);
-        return true;
-    }
-    double v;
-    for (int i = 1; i < 3 && i < n->n_inputs; i++) {
-        if (n->inputs[i] < 0)
-            continue;
-        if (!pu_scalar(e, n->inputs[i], &v))
-            return false;
-        *(i == 1 ? lo : hi) = (float)v;
-    }
-    return true;
 }
 
 /* PRelu's slope is one value, or one per channel of x (right-aligned against x's
@@ -155,7 +107,7 @@ static bool unary_act(const ert_edit *e, match *m, int ni, int x, const char **w
         a = "Silu";
         break;
     case ERT_OP_CLIP:
-        if (!clip_bounds(e, n, &m->params[0], &m->params[1])) {
+        if (!pu_clip_bounds(e, n, &m->params[0], &m->params[1])) {
             *why = "its bounds are not constants";
             return false;
         }
@@ -174,149 +126,8 @@ static bool unary_act(const ert_edit *e, match *m, int ni, int x, const char **w
         return false;
     }
     m->act = a;
-    take(m, e, ni, n->op_type);
+    take(m, e, ni, pu_fused_ops(e, ni)); /* "Sigmoid+Mul" for a Swish from fuse_act */
     return true;
-}
-
-/* x * Sigmoid(x): x's two readers are Sigmoid(x) -> s and Mul(x, s). */
-static bool silu(const ert_edit *e, match *m, int x)
-{
-    const ert_use *u = ert_edit_uses(e, x);
-    for (int k = 0; k < 2; k++) {
-        int sig = u[k].node, mul = u[1 - k].node, other;
-        if (!pu_is(e, sig, ERT_OP_SIGMOID))
-            continue;
-        int s = e->g->nodes[sig].outputs[0];
-        if (ert_edit_sole_consumer(e, s) != mul || !binary_with(e, mul, ERT_OP_MUL, x, &other) ||
-            other != s)
-            continue;
-        take(m, e, sig, NULL);
-        take(m, e, mul, "Sigmoid+Mul");
-        m->act = "Silu";
-        return true;
-    }
-    return false;
-}
-
-/* The rest of erf-GELU once x -> d -> Erf -> Add(1) -> a is matched; p is x's other
- * reader. Accepts (x * a) * 0.5, x * (a * 0.5) and (x * 0.5) * a. */
-static bool gelu_tail(const ert_edit *e, match *m, int x, int a, int p)
-{
-    int q = ert_edit_sole_consumer(e, a), o, r;
-    int pout = e->g->nodes[p].outputs[0];
-    if (q < 0)
-        return false;
-    if (q == p && binary_with(e, p, ERT_OP_MUL, x, &o) && o == a) { /* (x * a) * 0.5 */
-        r = ert_edit_sole_consumer(e, pout);
-        if (r < 0 || !scaled_by(e, r, ERT_OP_MUL, pout, 0.5))
-            return false;
-        take(m, e, p, NULL);
-        take(m, e, r, NULL);
-        return true;
-    }
-    int qout = e->g->nodes[q].outputs[0];
-    if (scaled_by(e, q, ERT_OP_MUL, a, 0.5) && ert_edit_sole_consumer(e, qout) == p &&
-        binary_with(e, p, ERT_OP_MUL, x, &o) && o == qout) { /* x * (a * 0.5) */
-        take(m, e, q, NULL);
-        take(m, e, p, NULL);
-        return true;
-    }
-    if (scaled_by(e, p, ERT_OP_MUL, x, 0.5) && ert_edit_sole_consumer(e, pout) == q &&
-        binary_with(e, q, ERT_OP_MUL, pout, &o) && o == a) { /* (x * 0.5) * a */
-        take(m, e, p, NULL);
-        take(m, e, q, NULL);
-        return true;
-    }
-    return false;
-}
-
-static bool gelu_erf(const ert_edit *e, match *m, int x)
-{
-    const ert_use *u = ert_edit_uses(e, x);
-    for (int k = 0; k < 2; k++) {
-        int d = u[k].node, p = u[1 - k].node, c;
-        if (!scaled_by(e, d, ERT_OP_DIV, x, sqrt(2.0)) &&
-            !scaled_by(e, d, ERT_OP_MUL, x, 1.0 / sqrt(2.0)))
-            continue;
-        int erf = ert_edit_sole_consumer(e, e->g->nodes[d].outputs[0]);
-        if (erf < 0 || !pu_is(e, erf, ERT_OP_ERF))
-            continue;
-        int ev = e->g->nodes[erf].outputs[0], add = ert_edit_sole_consumer(e, ev);
-        double one;
-        if (!binary_with(e, add, ERT_OP_ADD, ev, &c) || !pu_scalar(e, c, &one) || !near(one, 1.0))
-            continue;
-        match save = *m;
-        take(m, e, d, NULL);
-        take(m, e, erf, NULL);
-        take(m, e, add, NULL);
-        if (gelu_tail(e, m, x, e->g->nodes[add].outputs[0], p)) {
-            size_t len = strlen(m->ops);
-            snprintf(m->ops + len, sizeof m->ops - len, "+Gelu(erf)");
-            m->act = "Gelu";
-            return true;
-        }
-        *m = save;
-    }
-    return false;
-}
-
-/* Node ni divides value v by 6 (Div(v, 6) or Mul(v, 1/6)). */
-static bool sixth(const ert_edit *e, int ni, int v)
-{
-    return ni >= 0 && (scaled_by(e, ni, ERT_OP_DIV, v, 6.0) ||
-                       scaled_by(e, ni, ERT_OP_MUL, v, 1.0 / 6.0));
-}
-
-/* The Muls of decomposed HardSwish once x -> Add(3) -> Clip(0, 6) -> cv is matched; p
- * is x's other reader. Accepts (x * cv) / 6 and x * (cv / 6). */
-static bool hardswish_tail(const ert_edit *e, match *m, int x, int cv, int p)
-{
-    int q = ert_edit_sole_consumer(e, cv), o;
-    int pout = e->g->nodes[p].outputs[0];
-    if (q == p && binary_with(e, p, ERT_OP_MUL, x, &o) && o == cv) {
-        int r = ert_edit_sole_consumer(e, pout);
-        if (!sixth(e, r, pout))
-            return false;
-        take(m, e, p, NULL);
-        take(m, e, r, NULL);
-        return true;
-    }
-    if (!sixth(e, q, cv))
-        return false;
-    int qout = e->g->nodes[q].outputs[0];
-    if (ert_edit_sole_consumer(e, qout) != p || !binary_with(e, p, ERT_OP_MUL, x, &o) ||
-        o != qout)
-        return false;
-    take(m, e, q, NULL);
-    take(m, e, p, NULL);
-    return true;
-}
-
-/* x * relu6(x + 3) / 6: HardSwish as paddle2onnx and older torch exports write it. */
-static bool hardswish_decomposed(const ert_edit *e, match *m, int x)
-{
-    const ert_use *u = ert_edit_uses(e, x);
-    for (int k = 0; k < 2; k++) {
-        int ad = u[k].node, p = u[1 - k].node;
-        if (!scaled_by(e, ad, ERT_OP_ADD, x, 3.0))
-            continue;
-        int av = e->g->nodes[ad].outputs[0], cl = ert_edit_sole_consumer(e, av);
-        float lo, hi;
-        if (cl < 0 || !pu_is(e, cl, ERT_OP_CLIP) || e->g->nodes[cl].inputs[0] != av ||
-            !clip_bounds(e, &e->g->nodes[cl], &lo, &hi) || lo != 0.0f || !near(hi, 6.0))
-            continue;
-        match save = *m;
-        take(m, e, ad, NULL);
-        take(m, e, cl, NULL);
-        if (hardswish_tail(e, m, x, e->g->nodes[cl].outputs[0], p)) {
-            size_t len = strlen(m->ops);
-            snprintf(m->ops + len, sizeof m->ops - len, "+HardSwish(decomposed)");
-            m->act = "HardSwish";
-            return true;
-        }
-        *m = save;
-    }
-    return false;
 }
 
 /* An activation after value x (the Conv or Add output). */
@@ -324,9 +135,6 @@ static void match_act(const ert_edit *e, match *m, int x, ert_pass_notes *notes)
 {
     bool out = e->g->values[x].is_output;
     int nu = ert_edit_n_uses(e, x);
-    if (!out && nu == 2 &&
-        (silu(e, m, x) || gelu_erf(e, m, x) || hardswish_decomposed(e, m, x)))
-        return;
     for (int i = 0; i < nu; i++) {
         int ni = ert_edit_uses(e, x)[i].node;
         match probe = *m;
@@ -355,7 +163,7 @@ static void match_act(const ert_edit *e, match *m, int x, ert_pass_notes *notes)
 static void match_residual(const ert_edit *e, match *m, int y, ert_pass_notes *notes)
 {
     int ai = ert_edit_sole_consumer(e, y), z;
-    if (ai < 0 || !binary_with(e, ai, ERT_OP_ADD, y, &z))
+    if (ai < 0 || !pu_binary_with(e, ai, ERT_OP_ADD, y, &z))
         return;
     int out = e->g->nodes[ai].outputs[0];
     const char *why = NULL;

@@ -7,6 +7,8 @@
  *   remove_identity  first: Identity/Dropout between a Conv and its BN/activation would
  *                    hide every pattern below
  *   cse              merges duplicate branches, so their consumers see one producer
+ *   fuse_act         decomposed SiLU / GELU / HardSwish -> one node, anywhere (fuse_conv
+ *                    then takes it like any activation)
  *   fuse_layernorm   decomposed LayerNorm (ReduceMean/Sub/Pow/.../Add) -> one node;
  *                    before the Mul/Add folds, which never match its tail anyway
  *   fold_pad         zero constant Pad into the pads of the Conv / AveragePool after it,
@@ -28,7 +30,8 @@ typedef ert_status (*opt_pass)(ert_edit *e, ert_pass_notes *notes, ert_err *err)
 ert_status ert_pass_optimize(ert_graph *g, ert_pass_notes *notes, ert_err *err)
 {
     static const opt_pass passes[] = {
-        ert_opt_remove_identity, ert_opt_cse, ert_opt_fuse_layernorm, ert_opt_fold_pad,
+        ert_opt_remove_identity, ert_opt_cse, ert_opt_fuse_act, ert_opt_fuse_layernorm,
+        ert_opt_fold_pad,
         ert_opt_matmul_add, ert_opt_fold_bn, ert_opt_fold_scale, ert_opt_fold_bn,
         ert_opt_transpose, ert_opt_fuse_conv,
     };

@@ -1,6 +1,8 @@
 /*
  * pass_util.c - small pattern-matching helpers shared by the optimizer passes.
  */
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,4 +85,46 @@ const char *pu_fused_ops(const ert_edit *e, int ni)
 {
     const ert_node *n = &e->g->nodes[ni];
     return ert_attr_string(n, "fused_ops", n->op_type);
+}
+
+bool pu_near(double v, double want)
+{
+    return fabs(v - want) <= 1e-3 * fabs(want);
+}
+
+bool pu_binary_with(const ert_edit *e, int ni, int op, int x, int *other)
+{
+    if (ni < 0 || !pu_is(e, ni, op) || e->g->nodes[ni].version < 7)
+        return false;
+    *other = pu_other_input(e, ni, x);
+    return *other >= 0;
+}
+
+bool pu_scaled_by(const ert_edit *e, int ni, int op, int x, double want)
+{
+    int c;
+    double v;
+    if (!pu_binary_with(e, ni, op, x, &c) || !pu_scalar(e, c, &v) || !pu_near(v, want))
+        return false;
+    return op != ERT_OP_DIV || e->g->nodes[ni].inputs[0] == x;
+}
+
+bool pu_clip_bounds(const ert_edit *e, const ert_node *n, float *lo, float *hi)
+{
+    *lo = -FLT_MAX;
+    *hi = FLT_MAX;
+    if (n->version < 11) {
+        *lo = ert_attr_float(n, "min", -FLT_MAX);
+        *hi = ert_attr_float(n, "max", FLT_MAX);
+        return true;
+    }
+    double v;
+    for (int i = 1; i < 3 && i < n->n_inputs; i++) {
+        if (n->inputs[i] < 0)
+            continue;
+        if (!pu_scalar(e, n->inputs[i], &v))
+            return false;
+        *(i == 1 ? lo : hi) = (float)v;
+    }
+    return true;
 }

@@ -20,6 +20,7 @@ ert_status ert_opt_matmul_add(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fold_bn(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fold_scale(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_transpose(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_fuse_act(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fuse_conv(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 
 /* Live node ni has op id `op` (and a resolved op). */
@@ -35,6 +36,18 @@ bool pu_same_shape(const ert_edit *e, int v, int w);
 int pu_other_input(const ert_edit *e, int ni, int v);
 /* Scalar constant value v (any numeric dtype, one element) into *out. */
 bool pu_scalar(const ert_edit *e, int v, double *out);
+
+/* |v - want| within 1e-3 of want (exporters round sqrt(2), 1/6, ... differently). */
+bool pu_near(double v, double want);
+/* Node ni is binary op `op` (opset >= 7: numpy broadcasting) reading value x; *other =
+ * its other input. */
+bool pu_binary_with(const ert_edit *e, int ni, int op, int x, int *other);
+/* Node ni is Mul(x, c) / Add(x, c) (either order) or Div(x, c) with scalar constant c
+ * near want. */
+bool pu_scaled_by(const ert_edit *e, int ni, int op, int x, double want);
+/* Clip node n's bounds (attributes before opset 11, constant inputs after; missing:
+ * -+FLT_MAX); false when a bound is not a scalar constant. */
+bool pu_clip_bounds(const ert_edit *e, const ert_node *n, float *lo, float *hi);
 
 /* A new constant of `dtype` and shape (rank, dims) holding vals (converted). -1 on
  * allocation failure. */

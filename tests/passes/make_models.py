@@ -499,6 +499,41 @@ def layernorm_models(out):
         ["LayerNormalization=0", "ReduceMean=2", "note=does_not_reduce_trailing_axes"])
 
 
+def act_models(out):
+    """Decomposed activations outside a Conv (fuse_act.c): after a MatMul, one node."""
+    X = [vi("x", [3, 8])]
+    Y = [vi("y", [3, 5])]
+    mm = node("MatMul", ["x", "w"], ["c"])
+    wi = [const("w", rnd(8, 5))]
+
+    def single(tag, act_nodes, inits, expect, outputs=Y):
+        opt(out, "act_%s.onnx" % tag, [mm] + act_nodes, X, outputs, wi + list(inits), expect)
+
+    single("silu", [node("Sigmoid", ["c"], ["s"]), node("Mul", ["c", "s"], ["y"])], [],
+           ["Swish=1", "Sigmoid=0", "Mul=0", "MatMul=1"])
+    gelu_head = [node("Mul", ["c", "isq2"], ["d"]), node("Erf", ["d"], ["e"]),
+                 node("Add", ["one", "e"], ["a"])]
+    gk = [const("isq2", 0.7071067690849304), const("one", 1.0), const("half", 0.5)]
+    single("gelu_erf", gelu_head + [node("Mul", ["half", "c"], ["h"]),
+                                    node("Mul", ["a", "h"], ["y"])], gk,
+           ["Gelu=1", "Erf=0", "Mul=0", "Add=0"])
+    hk = [const("three", 3.0), const("zero", 0.0), const("six", 6.0)]
+    single("hardswish", [node("Add", ["c", "three"], ["a3"]),
+                         node("Clip", ["a3", "zero", "six"], ["r6"]),
+                         node("Mul", ["r6", "c"], ["m"]), node("Div", ["m", "six"], ["y"])],
+           hk, ["HardSwish=1", "Clip=0", "Mul=0", "Div=0"])
+    # x has another reader (a graph output): still one Swish, x stays
+    single("silu_x_shared", [node("Sigmoid", ["c"], ["s"]), node("Mul", ["s", "c"], ["y"])], [],
+           ["Swish=1", "Sigmoid=0"], outputs=Y + [vi("c", [3, 5])])
+    # an intermediate is a graph output: nothing fused
+    single("silu_mid_output", [node("Sigmoid", ["c"], ["s"]), node("Mul", ["s", "c"], ["y"])],
+           [], ["Swish=0", "Sigmoid=1", "Mul=1"], outputs=Y + [vi("s", [3, 5])])
+    # not SiLU: Mul by Sigmoid of another value
+    opt(out, "act_not_silu.onnx",
+        [mm, node("Sigmoid", ["x2"], ["s"]), node("Mul", ["c", "s"], ["y"])],
+        X + [vi("x2", [3, 5])], Y, wi, ["Swish=0", "Sigmoid=1", "Mul=1"])
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     fused_conv_models(out)
@@ -511,6 +546,7 @@ def main(out):
     transpose_models(out)
     layernorm_models(out)
     pad_models(out)
+    act_models(out)
     with open(os.path.join(out, "manifest.txt"), "w") as f:
         f.write("\n".join(MANIFEST) + "\n")
     print("wrote %d checks to %s" % (len(MANIFEST), out))
