@@ -150,6 +150,28 @@ bool ert_dwconv_supports(const ert_node *n, const ert_graph *g)
            geo.group > 1;
 }
 
+ert_status ert_dw_plan_act(ert_kctx *k, int64_t c, ert_act_params *act)
+{
+    ert_status st;
+    memset(act, 0, sizeof *act);
+    if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, act)))
+        return st;
+    if (act->kind == ERT_ACT_PRELU && act->n_slope != 1 && act->n_slope != c)
+        return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
+                           (long long)act->n_slope, (long long)c);
+    return ERT_OK;
+}
+
+void ert_dw_step_inputs(ert_kctx *k, const float **b, const float **z, const float **s)
+{
+    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
+    const ert_tensor *tb = ert_in(k, 2), *tz = fused ? ert_in(k, ERT_FC_Z) : NULL,
+                     *ts = fused ? ert_in(k, ERT_FC_S) : NULL;
+    *b = tb ? tb->data : NULL;
+    *z = tz ? tz->data : NULL;
+    *s = ts ? ts->data : NULL;
+}
+
 /* ---- reshape ---- */
 
 static size_t round16(size_t n)
@@ -204,11 +226,8 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
     pl->band_rows = pl->band_oh > 0 ? (pl->band_oh - 1) * pl->sh + span : 0;
     pl->plane_floats = round16((size_t)(pl->band_rows * pl->ra.ps));
     pl->threads = ert_threadpool_size(k->pool);
-    if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
+    if ((st = ert_dw_plan_act(k, pl->c, &pl->act)))
         return st;
-    if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->c)
-        return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
-                           (long long)pl->act.n_slope, (long long)pl->c);
     pl->act_run = pl->act.kind == ERT_ACT_NONE ? NULL : act_run;
     *ws_bytes = (DW_WS_HEADER + pl->plane_floats * (size_t)pl->threads) * sizeof(float);
     return ERT_OK;
@@ -308,15 +327,14 @@ static ert_status run(ert_kctx *k)
         pl->threads > DW_WS_HEADER)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
                            k->ws_bytes, need);
-    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
-    const ert_tensor *b = ert_in(k, 2), *z = fused ? ert_in(k, ERT_FC_Z) : NULL,
-                     *s = fused ? ert_in(k, ERT_FC_S) : NULL;
-    dw_task c = {pl, pl->act, k->in[0]->data, k->in[1]->data, b ? b->data : NULL,
-                 z ? z->data : NULL, k->out[0]->data, (float *)k->ws, (int32_t *)k->ws};
+    dw_task c = {pl, pl->act, k->in[0]->data, k->in[1]->data, NULL, NULL, k->out[0]->data,
+                 (float *)k->ws, (int32_t *)k->ws};
+    const float *s;
+    ert_dw_step_inputs(k, &c.b, &c.z, &s);
     for (int i = 0; i < pl->threads; i++)
         c.fresh[i] = 1;
     if (s)
-        c.act.slope = s->data;
+        c.act.slope = s;
     ert_parallel_for(k->pool, pl->nb * pl->c, channel_task, &c);
     return ERT_OK;
 }

@@ -13,6 +13,7 @@
 #ifndef ERT_DWCONV_H
 #define ERT_DWCONV_H
 
+#include "kernels/act/act.h"
 #include "kernels/kernel.h"
 
 extern const ert_kernel *const ert_dwconv_kernels[];
@@ -20,6 +21,11 @@ extern const ert_kernel *const ert_dwconv_kernels[];
 /* Family-internal: dwconv.<isa>'s support test (dwconv.c), which dwconv.cb.<isa>
  * (dwconv_cb.c: channel blocks in an interleaved layout, small planes) narrows. */
 bool ert_dwconv_supports(const ert_node *n, const ert_graph *g);
+/* Family-internal, both kernels' plan and run: FusedConv's activation into *act (zeroed
+ * for a plain Conv; PRelu must have 1 or c slopes), and the step's bias, residual Z and
+ * PRelu slopes S (NULL where absent). */
+ert_status ert_dw_plan_act(ert_kctx *k, int64_t c, ert_act_params *act);
+void ert_dw_step_inputs(ert_kctx *k, const float **b, const float **z, const float **s);
 #if defined(__x86_64__) || defined(_M_X64)
 extern const ert_kernel ert_dwconv_cb_avx512, ert_dwconv_cb_avx2;
 #endif

@@ -205,11 +205,8 @@ static ert_status plan_fns(ert_kctx *k, size_t *ws_bytes, const dwcb_fns *fns, a
     pl->nblk = (pl->c + fns->vl - 1) / fns->vl;
     plan_bands(pl, fns->vl);
     pl->threads = ert_threadpool_size(k->pool);
-    if (k->node->op->id == ERT_OP_FUSED_CONV && (st = ert_fused_conv_act(k, &pl->act)))
+    if ((st = ert_dw_plan_act(k, pl->c, &pl->act)))
         return st;
-    if (pl->act.kind == ERT_ACT_PRELU && pl->act.n_slope != 1 && pl->act.n_slope != pl->c)
-        return ert_op_fail(k, ERT_ERR_SHAPE, "S has %lld slopes for %lld channels",
-                           (long long)pl->act.n_slope, (long long)pl->c);
     split_act(pl, act_run);
     *ws_bytes = (DWCB_WS_HEADER + (pl->p_floats + pl->o_floats) * (size_t)pl->threads) *
                 sizeof(float);
@@ -284,15 +281,14 @@ static ert_status run(ert_kctx *k)
         pl->threads > DWCB_WS_HEADER)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
                            k->ws_bytes, need);
-    bool fused = k->node->op->id == ERT_OP_FUSED_CONV;
-    const ert_tensor *b = ert_in(k, 2), *z = fused ? ert_in(k, ERT_FC_Z) : NULL,
-                     *s = fused ? ert_in(k, ERT_FC_S) : NULL;
-    cb_task c = {pl, pl->act, k->in[0]->data, p->w, b ? b->data : NULL, z ? z->data : NULL,
-                 k->out[0]->data, (float *)k->ws, (int32_t *)k->ws};
+    cb_task c = {pl, pl->act, k->in[0]->data, p->w, NULL, NULL, k->out[0]->data,
+                 (float *)k->ws, (int32_t *)k->ws};
+    const float *s;
+    ert_dw_step_inputs(k, &c.b, &c.z, &s);
     for (int i = 0; i < pl->threads; i++)
         c.fresh[i] = 1;
     if (s)
-        c.act.slope = s->data;
+        c.act.slope = s;
     ert_parallel_for(k->pool, pl->nb * pl->nblk, block_task, &c);
     return ERT_OK;
 }
