@@ -146,6 +146,8 @@ static double gs_reflect(double x, double lo, double hi)
 /* Resolves a sample index under the padding mode; -1: reads zero. */
 static int64_t gs_index(int64_t i, int64_t d, int pad, double lo, double hi)
 {
+    if (d <= 0) /* an empty spatial dim has no border to repeat or reflect: zeros */
+        return -1;
     if (i >= 0 && i < d)
         return i;
     if (pad == GS_ZEROS)
