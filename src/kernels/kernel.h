@@ -20,6 +20,12 @@
 #include "kernels/cpu.h"
 #include "ops/op.h"
 
+/* n rounded up to a multiple of 16 (floats: keeps workspace slices 64-byte aligned). */
+static inline size_t ert_round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
 /* Bytes of a step's parameter block (geometry, epilogue, tactic); 64-byte aligned. */
 #define ERT_STEP_PARAMS_BYTES 1024
 

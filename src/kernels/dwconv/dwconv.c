@@ -174,11 +174,6 @@ void ert_dw_step_inputs(ert_kctx *k, const float **b, const float **z, const flo
 
 /* ---- reshape ---- */
 
-static size_t round16(size_t n)
-{
-    return (n + 15) & ~(size_t)15;
-}
-
 /* Geometry and activation; the caller picks the row kernels of its level. */
 static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
 {
@@ -209,7 +204,7 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
     pl->hp = pl->oh > 0 ? (pl->oh - 1) * pl->sh + (pl->ra.kh - 1) * pl->ra.dh + 1 : 0;
     /* every column a full vector at the last output may touch, plus slack */
     int64_t owr = (pl->ow + 15) / 16 * 16;
-    pl->ra.ps = (int64_t)round16((size_t)(owr * pl->ra.sw + (pl->ra.kw - 1) * pl->ra.dw +
+    pl->ra.ps = (int64_t)ert_round16((size_t)(owr * pl->ra.sw + (pl->ra.kw - 1) * pl->ra.dw +
                                           DW_ROW_OVERREAD));
     /* bands of output rows whose padded input fits DW_BAND_BYTES (L1), even-sized for the
      * two-row kernels; a small plane is one band */
@@ -224,7 +219,7 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
         pl->band_oh = pl->oh < 2 ? pl->oh : 2;
     }
     pl->band_rows = pl->band_oh > 0 ? (pl->band_oh - 1) * pl->sh + span : 0;
-    pl->plane_floats = round16((size_t)(pl->band_rows * pl->ra.ps));
+    pl->plane_floats = ert_round16((size_t)(pl->band_rows * pl->ra.ps));
     pl->threads = ert_threadpool_size(k->pool);
     if ((st = ert_dw_plan_act(k, pl->c, &pl->act)))
         return st;

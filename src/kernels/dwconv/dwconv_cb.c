@@ -56,7 +56,7 @@ typedef struct cb_packed {
 
 typedef struct cb_plan {
     dwcb_geom g;
-    int64_t nb, c, nblk, taps;
+    int64_t nb, c, nblk;
     int64_t band_oh, band_rows; /* output rows per band, P rows a band needs */
     size_t p_floats, o_floats;  /* a thread's slice: P's band then O's (16-float multiples) */
     int threads;
@@ -68,15 +68,16 @@ typedef struct cb_plan {
 
 _Static_assert(sizeof(cb_plan) <= ERT_STEP_PARAMS_BYTES, "cb_plan exceeds the block");
 
-static size_t round16(size_t n)
+/* P's rows that n output rows read (pads included). */
+static int64_t p_rows(const dwcb_geom *g, int64_t n)
 {
-    return (n + 15) & ~(size_t)15;
+    return n > 0 ? (n - 1) * g->sh + (g->kh - 1) * g->dh + 1 : 0;
 }
 
-/* P's rows and columns: what the outputs' taps reach (pads included). */
+/* P's rows and columns: what the outputs' taps reach. */
 static void padded_dims(dwcb_geom *g)
 {
-    g->hp = g->oh > 0 ? (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1 : 0;
+    g->hp = p_rows(g, g->oh);
     g->wp = g->ow > 0 ? (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1 : 0;
 }
 
@@ -126,7 +127,7 @@ static ert_status pack_vl(const ert_node *n, const ert_graph *g, int vl, void **
     p->c = w->dims[0];
     p->taps = ert_tensor_numel(w) / (p->c > 0 ? p->c : 1);
     int64_t nblk = (p->c + vl - 1) / vl;
-    size_t bytes = round16((size_t)(nblk * p->taps * vl)) * sizeof(float);
+    size_t bytes = ert_round16((size_t)(nblk * p->taps * vl)) * sizeof(float);
     p->w = aligned_alloc(64, bytes > 0 ? bytes : 64);
     if (!p->w) {
         free(p);
@@ -158,14 +159,14 @@ static void free_packed(void *packed)
 static void plan_bands(cb_plan *pl, int vl)
 {
     const dwcb_geom *g = &pl->g;
-    int64_t span = (g->kh - 1) * g->dh + 1, row_floats = g->wp * vl;
+    int64_t span = p_rows(g, 1), row_floats = g->wp * vl;
     int64_t fit = (int64_t)(DWCB_BAND_BYTES / sizeof(float)) / (row_floats > 0 ? row_floats : 1);
     pl->band_oh = fit > span ? (fit - span) / g->sh + 1 : 1;
     if (pl->band_oh > g->oh)
         pl->band_oh = g->oh;
-    pl->band_rows = pl->band_oh > 0 ? (pl->band_oh - 1) * g->sh + span : 0;
-    pl->p_floats = round16((size_t)(pl->band_rows * row_floats));
-    pl->o_floats = round16((size_t)(pl->band_oh * g->ow * vl));
+    pl->band_rows = p_rows(g, pl->band_oh);
+    pl->p_floats = ert_round16((size_t)(pl->band_rows * row_floats));
+    pl->o_floats = ert_round16((size_t)(pl->band_oh * g->ow * vl));
 }
 
 /* Relu and Clip go into unpack_out's clamp; every other kind runs after it. */
@@ -201,7 +202,6 @@ static ert_status plan_fns(ert_kctx *k, size_t *ws_bytes, const dwcb_fns *fns, a
         p->taps != pl->g.kh * pl->g.kw || p->taps > DWCB_MAX_TAPS)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "not the depthwise conv packed at load");
     pl->fns = fns;
-    pl->taps = p->taps;
     pl->nblk = (pl->c + fns->vl - 1) / fns->vl;
     plan_bands(pl, fns->vl);
     pl->threads = ert_threadpool_size(k->pool);
@@ -253,12 +253,12 @@ static void block_task(void *arg, int64_t t, int tid)
     _Alignas(64) float bias[16] = {0};
     for (int64_t i = 0; c->b && i < nc; i++)
         bias[i] = c->b[c0 + i];
-    const float *x = c->x + (n * pl->c + c0) * g->h * g->w, *wk = c->w + blk * pl->taps * vl;
+    const float *x = c->x + (n * pl->c + c0) * g->h * g->w, *wk = c->w + blk * g->kh * g->kw * vl;
     const float *z = c->z ? c->z + (n * pl->c + c0) * ohw : NULL;
     float *y = c->y + (n * pl->c + c0) * ohw;
     for (int64_t oy0 = 0; oy0 < g->oh; oy0 += pl->band_oh) {
         int64_t rows = g->oh - oy0 < pl->band_oh ? g->oh - oy0 : pl->band_oh;
-        int64_t r0 = oy0 * g->sh, nr = (rows - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+        int64_t r0 = oy0 * g->sh, nr = p_rows(g, rows);
         if (banded)
             zero_pad_rows(pl, p, r0, nr, vl);
         pl->fns->pack_in(g, x, nc, p, r0, r0 + nr);

@@ -11,10 +11,6 @@
 
 #define MR 6
 #define VL 8
-/* Prefetch of the packed A stream 4 KiB ahead: see sgemm_avx512.c. */
-#ifndef SGEMM_PF_A_FLOATS
-#define SGEMM_PF_A_FLOATS 1024
-#endif
 
 /* Lanes [0, cols) of a ymm (cols in 1..8) as a maskload/maskstore mask. */
 static inline __m256i lane_mask(int cols)

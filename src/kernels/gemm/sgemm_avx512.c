@@ -25,15 +25,6 @@
 #define SGEMM512_NV 3
 #endif
 #define VL 16
-/* The packed A panel is streamed once per B strip; a layer's weights come from L3 or
- * DRAM (a model's weights do not stay in L2 between runs), and the hardware prefetcher
- * alone left the 1x1 convs on 7x7 maps at half their in-cache speed (a chain of twelve
- * 1152x192 / 192x1152 1x1 convs on 7x7, Zen 5, one thread: 2.45 ms without, 1.72 /
- * 1.59 / 1.55 ms prefetching 256 / 512 / 1024 floats ahead; EfficientNet-B0 12.5 ->
- * 9.9 ms). One prefetch per k (per 24 FMAs), 4 KiB ahead; prefetches never fault. */
-#ifndef SGEMM_PF_A_FLOATS
-#define SGEMM_PF_A_FLOATS 1024
-#endif
 
 /* Stores row r's NV vectors of acc with the epilogue (columns [0, n)). */
 static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args *p, int r,

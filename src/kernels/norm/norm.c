@@ -51,7 +51,6 @@ static inline float s_max(float a, float b) { return b > a ? b : a; }
 #define SM_COLS 512       /* column chunk of an inner > 1 block */
 #define LN_ROW_TASK 16384
 
-static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static const ert_tensor *val(const ert_node *n, const ert_graph *g, int i)
 {
@@ -123,12 +122,12 @@ static ert_status sm_plan_isa(ert_kctx *k, size_t *ws_bytes, const norm_fns *f)
     if (pl->inner == 1) {
         pl->rows_per_task = pl->len >= SM_ROW_TASK ? 1 : SM_ROW_TASK / (pl->len ? pl->len : 1);
         pl->tasks = (pl->outer + pl->rows_per_task - 1) / pl->rows_per_task;
-        pl->ws_floats = pl->log ? round16((size_t)pl->len) : 0;
+        pl->ws_floats = pl->log ? ert_round16((size_t)pl->len) : 0;
     } else {
         pl->col_chunks = (pl->inner + SM_COLS - 1) / SM_COLS;
         pl->tasks = pl->outer * pl->col_chunks;
         int64_t cw = pl->inner < SM_COLS ? pl->inner : SM_COLS;
-        pl->ws_floats = 3 * round16((size_t)cw);
+        pl->ws_floats = 3 * ert_round16((size_t)cw);
     }
     if (pl->outer * pl->len * pl->inner == 0)
         pl->tasks = 0;
@@ -165,7 +164,7 @@ static void sm_cols(const sm_plan *pl, const float *x, float *y, int64_t cw, flo
 {
     const norm_fns *f = pl->f;
     int64_t inner = pl->inner, len = pl->len;
-    float *mx = ws, *sum = ws + round16((size_t)cw), *tmp = sum + round16((size_t)cw);
+    float *mx = ws, *sum = ws + ert_round16((size_t)cw), *tmp = sum + ert_round16((size_t)cw);
     memcpy(mx, x, sizeof(float) * (size_t)cw);
     for (int64_t j = 1; j < len; j++)
         f->max_acc(mx, x + j * inner, cw);
@@ -315,8 +314,8 @@ static ert_status ln_plan_isa(ert_kctx *k, size_t *ws_bytes, const norm_fns *f)
     pl->f = f;
     pl->rows_per_task = pl->d >= LN_ROW_TASK ? 1 : LN_ROW_TASK / (pl->d ? pl->d : 1);
     pl->tasks = (pl->outer + pl->rows_per_task - 1) / pl->rows_per_task;
-    pl->ws_floats = (pl->g_full ? 0 : round16((size_t)pl->d)) +
-                    (pl->b_full ? 0 : round16((size_t)pl->d));
+    pl->ws_floats = (pl->g_full ? 0 : ert_round16((size_t)pl->d)) +
+                    (pl->b_full ? 0 : ert_round16((size_t)pl->d));
     *ws_bytes = pl->ws_floats * sizeof(float);
     return ERT_OK;
 }
@@ -375,7 +374,7 @@ static ert_status ln_run(ert_kctx *k)
     if (!pl->g_full) {
         ln_expand(pl, k->in[1]->data, pl->str_g, ws);
         c.g = ws;
-        ws += round16((size_t)pl->d);
+        ws += ert_round16((size_t)pl->d);
     }
     if (pl->has_b) {
         c.b = k->in[2]->data;

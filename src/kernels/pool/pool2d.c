@@ -192,11 +192,6 @@ static bool supports_global(const ert_node *n, const ert_graph *g)
 
 /* ---- reshape ---- */
 
-static size_t round16(size_t n)
-{
-    return (n + 15) & ~(size_t)15;
-}
-
 static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, pool_row_fn (*sel)(bool, int64_t))
 {
     pool_plan *pl = k->params;
@@ -224,10 +219,10 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, pool_row_fn (*sel)(boo
                              .dw = geo.d[1], .ow = pl->ow};
     pl->hp = pl->oh > 0 ? (pl->oh - 1) * pl->sh + (pl->ra.kh - 1) * pl->ra.dh + 1 : 0;
     int64_t owr = (pl->ow + 15) / 16 * 16;
-    pl->ra.ps = (int64_t)round16((size_t)(owr * pl->ra.sw + (pl->ra.kw - 1) * pl->ra.dw +
+    pl->ra.ps = (int64_t)ert_round16((size_t)(owr * pl->ra.sw + (pl->ra.kw - 1) * pl->ra.dw +
                                           POOL_ROW_OVERREAD));
-    pl->plane_floats = round16((size_t)(pl->hp * pl->ra.ps));
-    pl->rx_floats = round16((size_t)owr);
+    pl->plane_floats = ert_round16((size_t)(pl->hp * pl->ra.ps));
+    pl->rx_floats = ert_round16((size_t)owr);
     pl->threads = ert_threadpool_size(k->pool);
     pl->row = sel ? sel(pl->avg, pl->ra.sw) : NULL;
     if (!pl->row)

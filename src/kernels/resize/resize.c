@@ -159,7 +159,6 @@ _Static_assert(sizeof(rz_kplan) <= ERT_STEP_PARAMS_BYTES, "rz_kplan exceeds the 
 enum { O_YI, O_XI, O_PM };                                   /* nearest */
 enum { O_YI0, O_YI1, O_YW0, O_YW1, O_XI0, O_XI1, O_XW0, O_XW1 }; /* linear */
 
-static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 /* Fills the table region from the geometry. false: the outside region of an axis is
  * not a prefix/suffix (cannot happen for an affine map; checked, not assumed). */
@@ -329,22 +328,22 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, const rz_fns *f)
     size_t w = TH_SLOTS;
     if (pl->mode == RZ_NEAREST) {
         pl->off[O_YI] = w;
-        w += round16((size_t)pl->oh);
+        w += ert_round16((size_t)pl->oh);
         pl->off[O_XI] = w;
-        w += round16((size_t)pl->ow);
+        w += ert_round16((size_t)pl->ow);
         pl->off[O_PM] = w;
         if (pl->plane_map)
-            w += round16((size_t)pl->planes_out);
+            w += ert_round16((size_t)pl->planes_out);
     } else {
         for (int i = 0; i < 4; i++) {
             pl->off[O_YI0 + i] = w;
-            w += round16((size_t)pl->oh);
+            w += ert_round16((size_t)pl->oh);
         }
         for (int i = 0; i < 4; i++) {
             pl->off[O_XI0 + i] = w;
-            w += round16((size_t)pl->ow);
+            w += ert_round16((size_t)pl->ow);
         }
-        pl->row_floats = 2 * round16((size_t)pl->ow);
+        pl->row_floats = 2 * ert_round16((size_t)pl->ow);
     }
     pl->tab_words = w;
     pl->threads = ert_threadpool_size(k->pool);
