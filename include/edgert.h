@@ -126,7 +126,11 @@ ERT_API ert_status ert_context_create(ert_model *m, ert_context **out);
 typedef struct ert_context_options {
     int num_threads;         /* threads that run this context's layers (0 or 1: the caller's) */
     const int *cpu_affinity; /* NULL, or num_threads CPU ids: thread t is pinned to entry t */
-    int reserved[6];
+    int keep_denormals;      /* 0 (default): ert_context_run computes with subnormal floats
+                              * flushed to zero (x86 MXCSR FTZ+DAZ, ARM FPCR.FZ; the caller's
+                              * mode is restored on return), since they cost ~100x per
+                              * operation on many CPUs; 1: IEEE subnormals */
+    int reserved[5];
 } ert_context_options;
 ERT_API ert_status ert_context_create_ex(ert_model *m, const ert_context_options *opt,
                                          ert_context **out);

@@ -192,7 +192,7 @@ static int setup(bench_args *a, bench_state *s)
         return rc;
     rc = cli_inputs_prepare(CMD, s->model, &a->in, a->json ? NULL : stdout, &s->ins);
     if (rc == CLI_EXIT_OK)
-        rc = cli_create_context(CMD, s->model, (int)a->threads, &s->ctx);
+        rc = cli_create_context(CMD, s->model, (int)a->threads, a->eng.keep_denormals, &s->ctx);
     if (rc == CLI_EXIT_OK)
         rc = cli_inputs_feed(CMD, s->ctx, &s->ins);
     if (rc != CLI_EXIT_OK)

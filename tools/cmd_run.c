@@ -481,7 +481,7 @@ int cli_cmd_run(int argc, char **argv)
         goto out;
     if ((rc = cli_inputs_prepare(CMD, model, &a.in, stdout, &ins)) != CLI_EXIT_OK)
         goto out;
-    if ((rc = cli_create_context(CMD, model, (int)a.threads, &ctx)) != CLI_EXIT_OK)
+    if ((rc = cli_create_context(CMD, model, (int)a.threads, a.eng.keep_denormals, &ctx)) != CLI_EXIT_OK)
         goto out;
     if ((rc = cli_inputs_feed(CMD, ctx, &ins)) != CLI_EXIT_OK)
         goto out;

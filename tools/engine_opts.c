@@ -18,7 +18,10 @@ const char cli_engine_usage[] =
     "      --isa LEVEL             cap the kernels at generic|avx2|avx512|neon (also\n"
     "                              the ERT_ISA environment variable)\n"
     "      --reference             run every layer with its reference kernel (oracle)\n"
-    "      --no-optimize           skip the graph optimizer (fusions, folding of BN)\n";
+    "      --no-optimize           skip the graph optimizer (fusions, folding of BN)\n"
+    "      --keep-denormals        compute with IEEE subnormal floats (default: flushed\n"
+    "                              to zero while the model runs; they are ~100x slower\n"
+    "                              per operation on many CPUs)\n";
 
 int cli_engine_option(const char *cmd, cli_engine_args *e, int c, const char *arg)
 {
@@ -51,6 +54,9 @@ int cli_engine_option(const char *cmd, cli_engine_args *e, int c, const char *ar
         return -1;
     case CLI_OPT_NO_OPTIMIZE:
         e->no_optimize = true;
+        return -1;
+    case CLI_OPT_KEEP_DENORMALS:
+        e->keep_denormals = true;
         return -1;
     default:
         return -2;

@@ -1,8 +1,8 @@
 /*
  * engine_opts.h - the options that decide how a model is optimized, shared by
  * `edgert run` and `edgert bench`: tuning (--tune/--no-tune, --timing-cache,
- * --tuning-budget), the kernel ISA cap (--isa), and the oracle modes (--reference,
- * --no-optimize).
+ * --tuning-budget), the kernel ISA cap (--isa), the oracle modes (--reference,
+ * --no-optimize) and the contexts' subnormal mode (--keep-denormals).
  */
 #ifndef ERT_CLI_ENGINE_OPTS_H
 #define ERT_CLI_ENGINE_OPTS_H
@@ -14,7 +14,7 @@
 
 enum {
     CLI_OPT_TUNE = 300, CLI_OPT_NO_TUNE, CLI_OPT_TIMING_CACHE, CLI_OPT_TUNING_BUDGET,
-    CLI_OPT_ISA, CLI_OPT_REFERENCE, CLI_OPT_NO_OPTIMIZE
+    CLI_OPT_ISA, CLI_OPT_REFERENCE, CLI_OPT_NO_OPTIMIZE, CLI_OPT_KEEP_DENORMALS
 };
 
 #define CLI_ENGINE_LONGOPTS                                                  \
@@ -25,7 +25,8 @@ enum {
     {"tuning-budget", required_argument, NULL, CLI_OPT_TUNING_BUDGET},        \
     {"isa", required_argument, NULL, CLI_OPT_ISA},                            \
     {"reference", no_argument, NULL, CLI_OPT_REFERENCE},                      \
-    {"no-optimize", no_argument, NULL, CLI_OPT_NO_OPTIMIZE}
+    {"no-optimize", no_argument, NULL, CLI_OPT_NO_OPTIMIZE},                  \
+    {"keep-denormals", no_argument, NULL, CLI_OPT_KEEP_DENORMALS}
 
 typedef struct cli_engine_args {
     int tune;                 /* -1: the command's default, 0 off, 1 on */
@@ -33,6 +34,7 @@ typedef struct cli_engine_args {
     int budget_ms;            /* 0: unbounded */
     const char *isa;
     bool reference, no_optimize;
+    bool keep_denormals;      /* the contexts compute with IEEE subnormals (no FTZ/DAZ) */
     char shapes[4096];        /* --shapes joined, given to the loader (input_shapes) */
 } cli_engine_args;
 

@@ -540,11 +540,13 @@ int cli_load_model(const char *cmd, const char *path, const ert_load_options *op
     return CLI_EXIT_LOAD;
 }
 
-int cli_create_context(const char *cmd, ert_model *model, int threads, ert_context **ctx)
+int cli_create_context(const char *cmd, ert_model *model, int threads, bool keep_denormals,
+                       ert_context **ctx)
 {
     ert_context_options opt;
     memset(&opt, 0, sizeof opt);
     opt.num_threads = threads;
+    opt.keep_denormals = keep_denormals;
     ert_status st = ert_context_create_ex(model, &opt, ctx);
     if (st == ERT_OK)
         return CLI_EXIT_OK;

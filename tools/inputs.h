@@ -79,6 +79,7 @@ int cli_load_model(const char *cmd, const char *path, const ert_load_options *op
 
 /* ert_context_create_ex with `threads` threads, reporting failure. Returns CLI_EXIT_OK or
  * CLI_EXIT_RUN; *ctx is set either way (free it with ert_context_free). */
-int cli_create_context(const char *cmd, ert_model *model, int threads, ert_context **ctx);
+int cli_create_context(const char *cmd, ert_model *model, int threads, bool keep_denormals,
+                       ert_context **ctx);
 
 #endif /* ERT_CLI_INPUTS_H */

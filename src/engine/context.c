@@ -34,6 +34,7 @@
 #include "engine/engine_internal.h"
 #include "engine/subgraph.h"
 #include "runtime/threadpool.h"
+#include "util/fpmode.h"
 
 #define ERT_ARENA_ALIGN 64
 
@@ -101,6 +102,7 @@ ert_status ert_context_create_ex(ert_model *m, const ert_context_options *opt,
     if (!c)
         return ERT_ERR_NO_MEMORY;
     c->m = m;
+    c->keep_denormals = opt && opt->keep_denormals;
     if (alloc_arrays(c) != ERT_OK ||
         (threads > 1 && ert_threadpool_create(threads, opt->cpu_affinity, &c->pool) != ERT_OK)) {
         ert_context_free(c);
@@ -764,10 +766,23 @@ static ert_status maybe_plan(ert_context *c)
     return ERT_OK;
 }
 
+static ert_status run_steps(ert_context *c);
+
+/* Runs in the context's floating-point mode (util/fpmode.h), the caller's restored after. */
 ert_status ert_context_run(ert_context *c)
 {
     if (!c)
         return ERT_ERR_INVALID_ARGUMENT;
+    ert_fpmode caller = ert_fpmode_get();
+    if (!c->keep_denormals)
+        ert_fpmode_set(ert_fpmode_flushing(caller));
+    ert_status st = run_steps(c);
+    ert_fpmode_set(caller);
+    return st;
+}
+
+static ert_status run_steps(ert_context *c)
+{
     const ert_model *m = c->m;
     const ert_graph *g = m->g;
     if (c->state == ERT_CTX_CREATED) {

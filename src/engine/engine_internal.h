@@ -98,6 +98,7 @@ struct ert_context {
     int *share_in;        /* per value: the input of its producer whose arena slot it
                            * took (elementwise in place), -1 if none */
     struct ert_threadpool *pool;
+    bool keep_denormals;  /* ert_context_options.keep_denormals: no FTZ/DAZ around runs */
     bool profiling;
     ert_step_profile *prof; /* per step, while profiling */
     ert_step_hooks hooks;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "runtime/threadpool.h"
+#include "util/fpmode.h"
 
 #define TUNE_REPS 5
 #define TUNE_MAX_NS_PER_KERNEL 200000000ull /* stop repeating a slow candidate after 0.2 s */
@@ -224,6 +225,24 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Median of up to TUNE_REPS timed runs after a warm-up; < 0 if a run fails. */
+static double time_runs(const ert_kernel *kern, ert_kctx *k)
+{
+    if (kern->run(k) != ERT_OK) /* warm-up: caches, page faults */
+        return -1;
+    uint64_t ns[TUNE_REPS], total = 0;
+    int reps = 0;
+    while (reps < TUNE_REPS && total < TUNE_MAX_NS_PER_KERNEL) {
+        uint64_t t0 = now_ns();
+        if (kern->run(k) != ERT_OK)
+            return -1;
+        ns[reps] = now_ns() - t0;
+        total += ns[reps++];
+    }
+    qsort(ns, (size_t)reps, sizeof ns[0], cmp_u64);
+    return (double)ns[reps / 2];
+}
+
 /* Median wall time of kern on n; < 0 if it cannot be timed. */
 static double time_kernel(ert_tuner *t, const ert_graph *g, const ert_node *n,
                           const ert_kernel *kern)
@@ -244,19 +263,11 @@ static double time_kernel(ert_tuner *t, const ert_graph *g, const ert_node *n,
         goto done;
     k.ws = b.ws;
     k.ws_bytes = ws;
-    if (kern->run(&k) != ERT_OK) /* warm-up: caches, page faults */
-        goto done;
-    uint64_t ns[TUNE_REPS], total = 0;
-    int reps = 0;
-    while (reps < TUNE_REPS && total < TUNE_MAX_NS_PER_KERNEL) {
-        uint64_t t0 = now_ns();
-        if (kern->run(&k) != ERT_OK)
-            goto done;
-        ns[reps] = now_ns() - t0;
-        total += ns[reps++];
-    }
-    qsort(ns, (size_t)reps, sizeof ns[0], cmp_u64);
-    med = (double)ns[reps / 2];
+    /* contexts run with subnormals flushed by default (util/fpmode.h): time it so */
+    ert_fpmode caller = ert_fpmode_get();
+    ert_fpmode_set(ert_fpmode_flushing(caller));
+    med = time_runs(kern, &k);
+    ert_fpmode_set(caller);
 done:
     bench_free(&b, n->n_inputs + n->n_outputs, kern);
     return med;

@@ -24,6 +24,9 @@
  * futex wake costs ~5-50 us) and then a condition variable, so idle workers cost no CPU.
  * The spin is bounded by iterations, not time: it reads no clock.
  *
+ * Workers compute in the floating-point mode of the thread that opened the job (MXCSR /
+ * FPCR: subnormal flushing, util/fpmode.h), read by the caller with the job's fields.
+ *
  * Nesting: a thread running a task of pool p that calls ert_parallel_for(p, ...) runs the
  * inner loop serially with its own tid (its workspace slice is free: it is this thread's).
  * Calls from different threads on one pool are serialized by a mutex (a context is used
@@ -31,6 +34,8 @@
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np, cpu_set_t; must precede every include */
 #include "runtime/threadpool.h"
+
+#include "util/fpmode.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -65,6 +70,7 @@ struct ert_threadpool {
     void *arg;
     int64_t n_tasks;
     int64_t chunk;
+    ert_fpmode fpmode;           /* the caller's floating-point mode (subnormal flushing) */
 };
 
 /* The pool whose task this thread is running (workers: always their pool), and its tid. */
@@ -155,8 +161,12 @@ static void *worker_main(void *v)
         if (!(seen & 1))
             continue; /* a close: wait for the next open */
         atomic_fetch_add_explicit(&p->active, 1, memory_order_seq_cst);
-        if (atomic_load_explicit(&p->gen, memory_order_seq_cst) == seen)
-            run_chunks(p, tid); /* still open: its fields are stable until active drops */
+        if (atomic_load_explicit(&p->gen, memory_order_seq_cst) == seen) {
+            /* still open: its fields are stable until active drops */
+            if (ert_fpmode_get() != p->fpmode)
+                ert_fpmode_set(p->fpmode); /* tasks compute as the caller does */
+            run_chunks(p, tid);
+        }
         atomic_fetch_sub_explicit(&p->active, 1, memory_order_release);
     }
 }
@@ -335,6 +345,7 @@ static void run_parallel(ert_threadpool *p, int64_t n, ert_task_fn fn, void *arg
     p->arg = arg;
     p->n_tasks = n;
     p->chunk = chunk > 0 ? chunk : 1;
+    p->fpmode = ert_fpmode_get();
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     pthread_mutex_lock(&p->mu);

@@ -73,6 +73,18 @@ def simple(out, name, op_type, opset=13, domain="", inputs=("x",), extra_init=()
     onnx.save(model, os.path.join(out, name + ".onnx"))
 
 
+def mul_tiny(out):
+    """y = x * 1e-30 on x of any length: x = 1e-10 gives a subnormal 1e-40."""
+    node = helper.make_node("Mul", ["x", "s"], ["y"], name="scale_down")
+    graph = helper.make_graph(
+        [node], "mul_tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n"])],
+        [numpy_helper.from_array(np.array(1e-30, np.float32), "s")])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+         os.path.join(out, "mul_tiny.onnx"))
+
+
 def external(out):
     """An Add whose constant lives in an external file; one copy points inside the
     folder, one points outside it."""
@@ -160,6 +172,7 @@ def main():
     huge(out)
     shape_subgraph(out)
     inplace_chain(out)
+    mul_tiny(out)
     with open(os.path.join(out, "small_cnn.onnx"), "rb") as f:
         data = f.read()
     with open(os.path.join(out, "truncated.onnx"), "wb") as f:

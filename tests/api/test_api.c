@@ -1,7 +1,7 @@
 /*
  * test_api.c - public C API tests: loading (file, memory), description with symbolic
  * dims, running against numpy-computed results, state errors, bad input with clear
- * messages, and isolation (two models in one process; two contexts of one model on two
+ * messages, subnormal flushing, and isolation (two models in one process; two contexts of one model on two
  * threads at once).
  *
  * usage: test_api MODELDIR   (MODELDIR made by tests/api/make_models.py)
@@ -338,6 +338,71 @@ static void test_errors(void)
     CHECK(strcmp(ert_version(), ERT_VERSION_STRING) == 0, "version string");
 }
 
+/* Runs mul_tiny (y = x * 1e-30) on n floats; 0 on success. */
+static int run_tiny(ert_model *m, int threads, int keep, const float *x, float *y, int64_t n)
+{
+    ert_context_options opt = {0};
+    opt.num_threads = threads;
+    opt.keep_denormals = keep;
+    ert_context *c = NULL;
+    ert_tensor_info info;
+    const void *data = NULL;
+    size_t nb = 0;
+    int rc = ert_context_create_ex(m, &opt, &c) != ERT_OK ||
+             ert_context_set_input(c, "x", ERT_DTYPE_FLOAT32, 1, &n, x, (size_t)n * 4) != ERT_OK ||
+             ert_context_run(c) != ERT_OK ||
+             ert_context_get_output(c, 0, &info, &data, &nb) != ERT_OK || nb != (size_t)n * 4;
+    if (rc)
+        printf("  mul_tiny: %s\n", ert_context_last_error(c));
+    else
+        memcpy(y, data, nb);
+    ert_context_free(c);
+    return rc;
+}
+
+/* x = 1e-10 gives y = 1e-40, a subnormal: by default a run flushes it to zero where
+ * edgert sets the mode (x86-64 MXCSR, AArch64 FPCR), on the pool's workers too;
+ * keep_denormals keeps the IEEE result; the caller's own arithmetic is IEEE again after
+ * the run either way. */
+static void test_denormals(void)
+{
+    ert_model *m;
+    ert_status st = ert_model_load_file(mpath("mul_tiny.onnx"), NULL, &m);
+    CHECK(st == ERT_OK, "load mul_tiny: %s", ert_model_last_error(m));
+    enum { N = 1 << 18 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    if (st != ERT_OK || !x || !y)
+        goto done;
+    for (int i = 0; i < N; i++)
+        x[i] = i % 3 ? 1e-10f : 1.0f;
+#if defined(__x86_64__) || defined(__aarch64__)
+    const bool flushes = true;
+#else
+    const bool flushes = false;
+#endif
+    for (int threads = 1; threads <= 2; threads++)
+        for (int keep = 0; keep <= 1; keep++) {
+            if (run_tiny(m, threads, keep, x, y, N)) {
+                CHECK(0, "mul_tiny run, %d threads, keep_denormals %d", threads, keep);
+                continue;
+            }
+            int bad = 0;
+            for (int i = 0; i < N; i++) {
+                volatile float ieee = x[i] * 1e-30f; /* this thread: IEEE subnormals */
+                float want = flushes && !keep && i % 3 ? 0.0f : ieee;
+                bad += y[i] != want;
+            }
+            CHECK(bad == 0, "mul_tiny, %d threads, keep_denormals %d: %d of %d wrong", threads,
+                  keep, bad, N);
+            volatile float a = 1e-20f;
+            CHECK(a * a > 0.0f, "the caller's subnormals are back after a run");
+        }
+done:
+    free(x);
+    free(y);
+    ert_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -349,6 +414,7 @@ int main(int argc, char **argv)
     test_shape_subgraph();
     test_inplace();
     test_errors();
+    test_denormals();
     free(g_x);
     free(g_y);
     printf("%d passed, %d failed\n", g_pass, g_fail);
