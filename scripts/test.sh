@@ -40,8 +40,8 @@ step "thread pool under ThreadSanitizer"
 tsan_cc=$(command -v clang || command -v gcc)
 mkdir -p build-tsan
 "$tsan_cc" -std=c11 -D_DEFAULT_SOURCE -O1 -g -fsanitize=thread -Wall -Wextra -Wno-unused-parameter \
-  -Werror -Iinclude -Isrc tests/runtime/test_threadpool.c src/runtime/threadpool.c -lpthread \
-  -o build-tsan/test_threadpool
+  -Werror -Iinclude -Isrc tests/runtime/test_threadpool.c src/runtime/threadpool.c \
+  src/util/fpmode.c -lpthread -o build-tsan/test_threadpool
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/test_threadpool
 # Then the library under TSan, two contexts (own pools, 2 threads each) of one model at once:
 # races between contexts, or inside the kernels that use the pool, fail here.

@@ -768,7 +768,8 @@ static ert_status maybe_plan(ert_context *c)
 
 static ert_status run_steps(ert_context *c);
 
-/* Runs in the context's floating-point mode (util/fpmode.h), the caller's restored after. */
+/* Runs in the context's floating-point mode (util/fpmode.h), the caller's restored after,
+ * with the pool held (its threads spin between layers). */
 ert_status ert_context_run(ert_context *c)
 {
     if (!c)
@@ -776,7 +777,9 @@ ert_status ert_context_run(ert_context *c)
     ert_fpmode caller = ert_fpmode_get();
     if (!c->keep_denormals)
         ert_fpmode_set(ert_fpmode_flushing(caller));
+    ert_threadpool_hold(c->pool, true);
     ert_status st = run_steps(c);
+    ert_threadpool_hold(c->pool, false);
     ert_fpmode_set(caller);
     return st;
 }

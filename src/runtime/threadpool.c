@@ -4,10 +4,19 @@
  * Workers are created once and wait for a job between calls. The generation counter
  * `gen` is odd while a job is open and even while none is: the caller writes the job's
  * fields, bumps `gen` to odd (release) and wakes the workers; it runs chunks itself, and
- * the workers that are awake claim chunks of indices from the atomic counter `next`.
- * Each finished chunk adds its size to `done` (release); the caller returns once `done`
- * == n (acquire), so every task's writes happen-before ert_parallel_for returns, and
- * closes the job (`gen` even) first.
+ * the workers that are awake claim chunks of indices too. Each finished chunk adds its
+ * size to `done` (release); the caller returns once `done` == n (acquire), so every
+ * task's writes happen-before ert_parallel_for returns, and closes the job (`gen` even)
+ * first.
+ *
+ * Tasks are dealt out as one contiguous range per thread ([t n / T, (t+1) n / T)), each
+ * with its own atomic cursor: thread t claims chunks of its own range first and then
+ * steals chunks from the others' cursors, so a late or preempted thread's work is still
+ * done by whoever is free. Kernels number tasks in memory order (output channels, rows),
+ * so in consecutive layers thread t mostly reads what it wrote a moment ago and it is
+ * still in its own L2. With one shared cursor the tasks landed on either core at random:
+ * on an Intel Xeon, whose cores fetch each other's lines over the mesh, MobileNetV2 ran
+ * 1.39x faster on 2 threads than on 1, 1.50x with the ranges (docs/ARCHITECTURE.md).
  *
  * The caller never waits for an idle worker: a worker that was asleep, or is not
  * scheduled (2 vCPUs shared with other processes), would otherwise cost a whole wake-up
@@ -22,7 +31,8 @@
  *
  * Waiting is a short bounded spin (layers follow each other within microseconds, and a
  * futex wake costs ~5-50 us) and then a condition variable, so idle workers cost no CPU.
- * The spin is bounded by iterations, not time: it reads no clock.
+ * While a run holds the pool (ert_threadpool_hold) the spin goes on much longer, yielding
+ * now and then. The spins are bounded by iterations, not time: they read no clock.
  *
  * Workers compute in the floating-point mode of the thread that opened the job (MXCSR /
  * FPCR: subnormal flushing, util/fpmode.h), read by the caller with the job's fields.
@@ -46,6 +56,10 @@
 /* ~2000 pause instructions: tens of microseconds on current x86 cores, about the gap
  * between two parallel layers; beyond that a sleeping worker is cheaper. */
 #define ERT_POOL_SPIN 2000
+/* While a run holds the pool (ert_threadpool_hold) waits spin up to ~2^24 pauses (0.15-2 s
+ * by the pause latency) instead of sleeping: a sleeping worker's wake-up costs 5-50 us,
+ * more in a VM, against layers of a few microseconds. */
+#define ERT_POOL_HOLD_SPIN (1 << 24)
 /* Chunks per thread: enough for dynamic load balance, few enough atomics on huge n. */
 #define ERT_POOL_CHUNKS_PER_THREAD 8
 
@@ -62,8 +76,9 @@ struct ert_threadpool {
     pthread_cond_t all_done;     /* caller: done reached n_tasks */
     atomic_uint_fast64_t gen;    /* odd: a job is open (bumped after its fields); even: none */
     atomic_bool stop;            /* workers exit at the next wake */
+    atomic_bool hold;            /* a run is in progress: wait by spinning, not sleeping */
     atomic_int active;           /* workers inside a job (may read its fields) */
-    atomic_int_fast64_t next;    /* next unclaimed task index of the current job */
+    struct pool_range *ranges;   /* n: each thread's share of the current job */
     atomic_int_fast64_t done;    /* tasks of the current job finished */
     /* The current job: written by the caller before the generation bump only. */
     ert_task_fn fn;
@@ -71,6 +86,13 @@ struct ert_threadpool {
     int64_t n_tasks;
     int64_t chunk;
     ert_fpmode fpmode;           /* the caller's floating-point mode (subnormal flushing) */
+};
+
+/* One thread's share of a job: [next, end) is unclaimed. Its thread claims from it first;
+ * the others steal from it when theirs is empty. One cache line each. */
+struct pool_range {
+    _Alignas(64) atomic_int_fast64_t next;
+    int64_t end;
 };
 
 /* The pool whose task this thread is running (workers: always their pool), and its tid. */
@@ -100,15 +122,15 @@ static void pin_self(int cpu)
 #endif
 }
 
-/* Claims and runs chunks until none is left; each finished chunk counts into `done`. */
-static void run_chunks(ert_threadpool *p, int tid)
+/* Claims and runs chunks of r until none is left; each finished chunk counts into `done`. */
+static void run_range(ert_threadpool *p, struct pool_range *r, int tid)
 {
-    const int64_t n = p->n_tasks, chunk = p->chunk;
+    const int64_t n = p->n_tasks, chunk = p->chunk, last = r->end;
     for (;;) {
-        int64_t i = atomic_fetch_add_explicit(&p->next, chunk, memory_order_relaxed);
-        if (i >= n)
+        int64_t i = atomic_fetch_add_explicit(&r->next, chunk, memory_order_relaxed);
+        if (i >= last)
             return;
-        int64_t end = n - i < chunk ? n : i + chunk;
+        int64_t end = last - i < chunk ? last : i + chunk;
         for (int64_t k = i; k < end; k++)
             p->fn(p->arg, k, tid);
         int64_t before = atomic_fetch_add_explicit(&p->done, end - i, memory_order_acq_rel);
@@ -120,11 +142,30 @@ static void run_chunks(ert_threadpool *p, int tid)
     }
 }
 
+/* This thread's own range, then the others' in turn. */
+static void run_chunks(ert_threadpool *p, int tid)
+{
+    for (int k = 0; k < p->n; k++)
+        run_range(p, &p->ranges[(tid + k) % p->n], tid);
+}
+
+/* Past the short spin: whether to go on spinning (a run holds the pool, up to a bound).
+ * Every 256th turn yields the CPU, so a thread of another process or context that waits
+ * for this core (more threads than cores) gets it. */
+static inline bool spin_on(ert_threadpool *p, int64_t k)
+{
+    if (k >= ERT_POOL_HOLD_SPIN || !atomic_load_explicit(&p->hold, memory_order_relaxed))
+        return false;
+    if ((k & 255) == 0)
+        sched_yield();
+    return true;
+}
+
 /* Spins, then sleeps, until the generation differs from `seen` or stop is set. */
 static uint64_t wait_generation(ert_threadpool *p, uint64_t seen)
 {
     uint64_t g;
-    for (int k = 0; k < ERT_POOL_SPIN; k++) {
+    for (int64_t k = 0; k < ERT_POOL_SPIN || spin_on(p, k); k++) {
         g = atomic_load_explicit(&p->gen, memory_order_acquire);
         if (g != seen || atomic_load_explicit(&p->stop, memory_order_acquire))
             return g;
@@ -175,7 +216,7 @@ static void *worker_main(void *v)
 static void wait_done(ert_threadpool *p)
 {
     const int64_t n = p->n_tasks;
-    for (int k = 0; k < ERT_POOL_SPIN; k++) {
+    for (int64_t k = 0; k < ERT_POOL_SPIN || spin_on(p, k); k++) {
         if (atomic_load_explicit(&p->done, memory_order_acquire) == n)
             return;
         cpu_relax();
@@ -277,13 +318,14 @@ ert_status ert_threadpool_create(int n_threads, const int *cpus, ert_threadpool 
     p->n = n_threads;
     atomic_init(&p->gen, 0);
     atomic_init(&p->stop, false);
+    atomic_init(&p->hold, false);
     atomic_init(&p->active, 0);
-    atomic_init(&p->next, 0);
     atomic_init(&p->done, 0);
     ert_status st = copy_cpus(p, cpus);
     if (st != ERT_OK)
         goto fail;
-    if (n_threads > 1 && !(p->workers = calloc((size_t)n_threads - 1, sizeof *p->workers))) {
+    if (n_threads > 1 && (!(p->workers = calloc((size_t)n_threads - 1, sizeof *p->workers)) ||
+                          !(p->ranges = aligned_alloc(64, (size_t)n_threads * sizeof *p->ranges)))) {
         st = ERT_ERR_NO_MEMORY;
         goto fail;
     }
@@ -298,6 +340,7 @@ ert_status ert_threadpool_create(int n_threads, const int *cpus, ert_threadpool 
     return ERT_OK;
 fail:
     free(p->workers);
+    free(p->ranges);
     free(p->cpus);
     free(p);
     return st;
@@ -310,8 +353,15 @@ void ert_threadpool_free(ert_threadpool *p)
     stop_workers(p);
     destroy_sync(p);
     free(p->workers);
+    free(p->ranges);
     free(p->cpus);
     free(p);
+}
+
+void ert_threadpool_hold(ert_threadpool *p, bool on)
+{
+    if (p)
+        atomic_store_explicit(&p->hold, on, memory_order_relaxed);
 }
 
 int ert_threadpool_size(const ert_threadpool *p)
@@ -339,14 +389,19 @@ static void pin_caller(ert_threadpool *p)
 /* Publishes the job, runs tasks on the caller (tid 0), waits until all are done, closes. */
 static void run_parallel(ert_threadpool *p, int64_t n, ert_task_fn fn, void *arg)
 {
-    int64_t chunk = n / ((int64_t)p->n * ERT_POOL_CHUNKS_PER_THREAD);
+    const int64_t t_n = p->n;
+    int64_t chunk = n / (t_n * ERT_POOL_CHUNKS_PER_THREAD);
     wait_inactive(p); /* no worker may still read the previous job's fields */
     p->fn = fn;
     p->arg = arg;
     p->n_tasks = n;
     p->chunk = chunk > 0 ? chunk : 1;
     p->fpmode = ert_fpmode_get();
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    for (int64_t t = 0; t < t_n; t++) {
+        p->ranges[t].end = n / t_n * (t + 1) + (n % t_n) * (t + 1) / t_n;
+        atomic_store_explicit(&p->ranges[t].next, n / t_n * t + (n % t_n) * t / t_n,
+                              memory_order_relaxed);
+    }
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_seq_cst); /* open (odd) */

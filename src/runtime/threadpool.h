@@ -14,6 +14,7 @@
 #ifndef ERT_THREADPOOL_H
 #define ERT_THREADPOOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "edgert.h"
@@ -31,5 +32,10 @@ void ert_threadpool_free(ert_threadpool *p);
 /* Threads that run tasks (1 for NULL). */
 int ert_threadpool_size(const ert_threadpool *p);
 void ert_parallel_for(ert_threadpool *p, int64_t n, ert_task_fn fn, void *arg);
+/* on: a run of many parallel layers starts; until it is turned off, threads waiting for
+ * the next layer (or for the last tasks of one) spin instead of sleeping, so no layer pays
+ * a wake-up. The caller turns it off when the run ends; waits then sleep after the short
+ * spin again. */
+void ert_threadpool_hold(ert_threadpool *p, bool on);
 
 #endif /* ERT_THREADPOOL_H */

@@ -2,19 +2,22 @@
  * test_threadpool.c - the thread pool (src/runtime/threadpool.c): every index runs exactly
  * once with a tid in range, sums, task writes visible after return, many back-to-back
  * calls, n = 0 / 1 / huge, pools of 1..4 threads and NULL, two pools driven concurrently
- * from two threads, nested calls (serial, same tid), workers taking tasks, pinning (valid
- * and invalid CPU ids).
+ * from two threads, nested calls (serial, same tid), workers taking tasks, each thread
+ * dealt a contiguous range, held pools (spinning between calls), workers computing in the
+ * caller's floating-point mode, pinning (valid and invalid CPU ids).
  * Built plainly by ctest and with -fsanitize=thread by scripts/test.sh, which checks that
  * the pool's synchronization makes every plain (non-atomic) access in here race-free.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "runtime/threadpool.h"
+#include "util/fpmode.h"
 
 static atomic_int g_pass, g_fail;
 
@@ -58,6 +61,8 @@ static void cover_task(void *arg, int64_t i, int tid)
     j->sum[tid].v += i;
 }
 
+static int64_t run_rounds(ert_threadpool *p, int rounds, int64_t n);
+
 static void check_cover(ert_threadpool *p, int threads, int64_t n)
 {
     cover_job j;
@@ -89,6 +94,12 @@ static void test_cover(void)
         CHECK(ert_threadpool_size(p) == t, "size %d", ert_threadpool_size(p));
         for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
             check_cover(p, t, sizes[k]);
+        ert_threadpool_hold(p, true); /* a run: waits spin instead of sleeping */
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+            check_cover(p, t, sizes[k]);
+        CHECK(run_rounds(p, 2000, 8) == 0, "held pool of %d: stale cells", t);
+        ert_threadpool_hold(p, false);
+        check_cover(p, t, 1000);
         ert_threadpool_free(p);
     }
     CHECK(ert_threadpool_size(NULL) == 1, "NULL pool size");
@@ -261,6 +272,69 @@ static void test_workers_take_tasks(void)
     ert_threadpool_free(p);
 }
 
+/* Each thread is dealt a contiguous range: with tasks slow enough that both threads take
+ * part, tasks [0, 8) run on the caller and [8, 16) on the worker (consecutive layers then
+ * find their data in the core that wrote it). One call in 20 suffices (scheduling). */
+typedef struct {
+    int tid_of[16];
+} range_job;
+
+static void range_task(void *arg, int64_t i, int tid)
+{
+    range_job *j = arg;
+    struct timespec ts = {0, 1000000}; /* 1 ms */
+    nanosleep(&ts, NULL);
+    j->tid_of[i] = tid;
+}
+
+static void test_ranges(void)
+{
+    ert_threadpool *p;
+    CHECK(ert_threadpool_create(2, NULL, &p) == ERT_OK, "create");
+    bool split = false;
+    for (int k = 0; k < 20 && !split; k++) {
+        range_job j;
+        ert_parallel_for(p, 16, range_task, &j);
+        split = true;
+        for (int i = 0; i < 16; i++)
+            split = split && j.tid_of[i] == (i >= 8);
+    }
+    CHECK(split, "no call in 20 gave tasks 0-7 to the caller and 8-15 to the worker");
+    ert_threadpool_free(p);
+}
+
+/* Workers compute in the floating-point mode of the thread that opens the job. */
+typedef struct {
+    ert_fpmode mode[64];
+} mode_job;
+
+static void mode_task(void *arg, int64_t i, int tid)
+{
+    mode_job *j = arg;
+    struct timespec ts = {0, 200000}; /* 0.2 ms: let the worker take some */
+    nanosleep(&ts, NULL);
+    j->mode[i] = ert_fpmode_get();
+}
+
+static void test_fpmode(void)
+{
+    ert_threadpool *p;
+    CHECK(ert_threadpool_create(3, NULL, &p) == ERT_OK, "create");
+    ert_fpmode caller = ert_fpmode_get();
+    const ert_fpmode modes[3] = {ert_fpmode_flushing(caller), caller, ert_fpmode_flushing(caller)};
+    for (int k = 0; k < 3; k++) {
+        mode_job j;
+        ert_fpmode_set(modes[k]);
+        ert_parallel_for(p, 64, mode_task, &j);
+        int wrong = 0;
+        for (int i = 0; i < 64; i++)
+            wrong += j.mode[i] != modes[k];
+        CHECK(wrong == 0, "mode %d: %d tasks ran in another floating-point mode", k, wrong);
+    }
+    ert_fpmode_set(caller);
+    ert_threadpool_free(p);
+}
+
 /* Pinning: valid and nonsense CPU ids both work (failure is ignored). Run on a thread
  * of its own, since the caller gets pinned too. */
 static void *pinned_pools(void *v)
@@ -292,6 +366,8 @@ int main(void)
     test_two_pools();
     test_nested();
     test_workers_take_tasks();
+    test_ranges();
+    test_fpmode();
     test_pinning();
     printf("threadpool: %d passed, %d failed\n", (int)g_pass, (int)g_fail);
     return g_fail ? 1 : 0;
