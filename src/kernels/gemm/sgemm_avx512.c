@@ -59,6 +59,7 @@ static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args
 static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args *p, int nv)
 {
     enum { MR = SGEMM512_MR, NV = SGEMM512_NV };
+    sgemm_prefetch_tile(p, nv * VL);
     __m512 acc[MR][NV];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++)
@@ -67,8 +68,13 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
             acc[r][v] = _mm512_setzero_ps();
     const float *a = p->a, *b = p->b;
     int64_t sw = p->ldb;
+    const bool strided = sw != p->sw; /* a plain B's rows in place (sgemm_prefetch_b) */
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 bv[NV];
+        if (strided)
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++)
+                _mm_prefetch((const char *)(b + SGEMM_PF_B_ROWS * sw + v * VL), _MM_HINT_T0);
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
             bv[v] = _mm512_loadu_ps(b + v * VL);
