@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/conv/conv_gemm.h"
+#include "kernels/copy/copy.h"
 #include "kernels/deconv/deconv.h"
 #include "kernels/dwconv/dwconv.h"
 #include "kernels/eltwise/eltwise.h"
@@ -71,6 +72,9 @@ static const ert_kernel_family k_table[] = {
     ERT_FAMILY(GEMM, ert_matmul_kernels),
     /* data movement: Transpose as run copies or register-tiled 2-D transposes */
     ERT_FAMILY(TRANSPOSE, ert_transpose_kernels),
+    /* row-wise copies along any axis */
+    ERT_FAMILY(CONCAT, ert_concat_kernels),
+    ERT_FAMILY(SPLIT, ert_split_kernels),
     {-1, NULL} /* end */
 };
 
