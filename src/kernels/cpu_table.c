@@ -19,6 +19,7 @@
 #include "kernels/resize/resize.h"
 #include "kernels/transpose/transpose.h"
 #include "kernels/winograd/winograd.h"
+#include "ops/fused.h"
 
 /* Families' candidate lists (declared by each family's header). */
 #define ERT_FAMILY(op, list) {ERT_OP_##op, list}
@@ -102,4 +103,26 @@ const ert_kernel *ert_cpu_kernel_by_name(const char *name)
             if (strcmp((*k)->name, name) == 0)
                 return *k;
     return NULL;
+}
+
+/* ---- in place (kernel.h): kernels that read each element of an input before writing
+ * the output element over it ---- */
+
+static bool listed(const ert_kernel *const *list, const ert_kernel *k)
+{
+    for (; *list; list++)
+        if (*list == k)
+            return true;
+    return false;
+}
+
+unsigned ert_cpu_kernel_inplace_inputs(const ert_kernel *k)
+{
+    if (k && listed(ert_unary_kernels, k))
+        return 1u; /* X (PRelu's slope is input 1: never) */
+    if (k && listed(ert_binary_kernels, k))
+        return 3u;
+    if (ert_conv_gemm_writes_over_z(k))
+        return 1u << ERT_FC_Z; /* the residual, when it has Y's size */
+    return 0u;
 }

@@ -305,6 +305,11 @@ static ert_status run(ert_kctx *k)
     return ERT_OK;
 }
 
+bool ert_conv_gemm_writes_over_z(const ert_kernel *k)
+{
+    return k && k->run == run;
+}
+
 /* ---- few output channels: conv.rows ---- */
 
 /* Output channels per group up to which conv.rows is offered: below the GEMM tile's

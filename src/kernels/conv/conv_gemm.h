@@ -21,4 +21,9 @@
 /* Candidates for Conv and FusedConv, most promising first, NULL-ended. */
 extern const ert_kernel *const ert_conv_gemm_kernels[];
 
+/* Whether k (one of these kernels) may write Y over FusedConv's residual Z: conv.gemm1x1
+ * and conv.im2col read each tile of Z once, in the micro-kernel that then stores that
+ * tile of Y (sgemm's residual-in-C path), so Y == Z is exact. */
+bool ert_conv_gemm_writes_over_z(const ert_kernel *k);
+
 #endif /* ERT_CONV_GEMM_H */

@@ -269,23 +269,3 @@ const ert_kernel *const ert_binary_kernels[] = {
     &k_avx512, &k_avx2,
 #endif
     &k_generic, NULL};
-
-/* ---- in place (kernel.h): only the elementwise families read each element before
- * writing it ---- */
-
-static bool listed(const ert_kernel *const *list, const ert_kernel *k)
-{
-    for (; *list; list++)
-        if (*list == k)
-            return true;
-    return false;
-}
-
-unsigned ert_cpu_kernel_inplace_inputs(const ert_kernel *k)
-{
-    if (k && listed(ert_unary_kernels, k))
-        return 1u; /* X (PRelu's slope is input 1: never) */
-    if (k && listed(ert_binary_kernels, k))
-        return 3u;
-    return 0u;
-}
