@@ -180,13 +180,8 @@ static int setup(bench_args *a, bench_state *s)
     ert_load_options lo;
     memset(&lo, 0, sizeof lo);
     cli_engine_load_options(&a->eng, true, a->threads, &lo);
-    if (lo.tune) { /* tune for the shapes that will run */
-        int rc = cli_engine_fix_shapes(CMD, &a->eng, &a->in, &lo);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-    }
     double t0 = cli_now_ms();
-    int rc = cli_load_model(CMD, a->model, &lo, &s->model);
+    int rc = cli_engine_load(CMD, a->model, &a->eng, &a->in, &lo, &s->model);
     s->load_ms = cli_now_ms() - t0;
     if (rc != CLI_EXIT_OK)
         return rc;

@@ -472,13 +472,11 @@ int cli_cmd_run(int argc, char **argv)
     ert_load_options lo = {0};
     cli_engine_load_options(&a.eng, false, a.threads, &lo); /* run: heuristics unless told */
     lo.lenient_attributes = a.lenient;
-    if (lo.tune && (rc = cli_engine_fix_shapes(CMD, &a.eng, &a.in, &lo)) != CLI_EXIT_OK)
-        goto out; /* tune for the shapes that will run */
     if (a.lenient)
         fprintf(stderr, "edgert %s: warning: --lenient-attributes: attributes the ops do not "
                 "define are ignored; the results may be wrong\n", CMD);
-    if ((rc = cli_load_model(CMD, a.model, &lo, &model)) != CLI_EXIT_OK)
-        goto out;
+    if ((rc = cli_engine_load(CMD, a.model, &a.eng, &a.in, &lo, &model)) != CLI_EXIT_OK)
+        goto out; /* when tuning: for the shapes that will run */
     if ((rc = cli_inputs_prepare(CMD, model, &a.in, stdout, &ins)) != CLI_EXIT_OK)
         goto out;
     if ((rc = cli_create_context(CMD, model, (int)a.threads, a.eng.keep_denormals, &ctx)) != CLI_EXIT_OK)

@@ -3,11 +3,13 @@
  */
 #include "engine_opts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "inputs.h"
+#include "npy.h"
 
 const char cli_engine_usage[] =
     "      --tune                  time the candidate kernels of each layer at load\n"
@@ -76,8 +78,10 @@ void cli_engine_load_options(const cli_engine_args *e, bool tune_default, long t
     lo->no_optimize = e->no_optimize;
 }
 
-int cli_engine_fix_shapes(const char *cmd, cli_engine_args *e, const struct cli_input_args *in,
-                          ert_load_options *lo)
+/* Joins the --shapes lists into e->shapes and points lo->input_shapes at it. Returns an
+ * exit code. */
+static int fix_shapes(const char *cmd, cli_engine_args *e, const struct cli_input_args *in,
+                      ert_load_options *lo)
 {
     size_t pos = 0;
     e->shapes[0] = '\0';
@@ -91,4 +95,65 @@ int cli_engine_fix_shapes(const char *cmd, cli_engine_args *e, const struct cli_
     }
     lo->input_shapes = pos ? e->shapes : NULL;
     return CLI_EXIT_OK;
+}
+
+/* Whether a --shapes entry names input `name` (len bytes). */
+static bool shapes_name(const struct cli_input_args *in, const char *name, size_t len)
+{
+    for (int k = 0; k < in->n_shapes; k++)
+        for (const char *s = in->shapes[k]; s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL)
+            if (strncmp(s, name, len) == 0 && s[len] == ':')
+                return true;
+    return false;
+}
+
+/* Appends "NAME:DIMS" for each --input NAME=FILE.npy not named by --shapes whose file
+ * reads (a file that does not read is reported later, with the inputs). Returns how many. */
+static int add_npy_shapes(cli_engine_args *e, const struct cli_input_args *in)
+{
+    int added = 0;
+    for (int k = 0; k < in->n_inputs; k++) {
+        const char *spec = in->inputs[k], *eq = strchr(spec, '=');
+        if (!eq || eq == spec || strncmp(eq + 1, "random", 6) == 0 ||
+            shapes_name(in, spec, (size_t)(eq - spec)))
+            continue;
+        npy_array arr;
+        char err[256];
+        if (npy_read(eq + 1, &arr, err, sizeof err) != 0)
+            continue;
+        size_t pos = strlen(e->shapes), cap = sizeof e->shapes;
+        int w = snprintf(e->shapes + pos, cap - pos, "%s%.*s:", pos ? "," : "",
+                         (int)(eq - spec), spec);
+        for (int d = 0; w > 0 && (size_t)w < cap - pos && d < arr.rank; d++)
+            w += snprintf(e->shapes + pos + w, cap - pos - (size_t)w, "%s%lld", d ? "x" : "",
+                          (long long)arr.dims[d]);
+        if (w < 0 || (size_t)w >= cap - pos || arr.rank == 0)
+            e->shapes[pos] = '\0'; /* too long, or a scalar: left to run time */
+        else
+            added++;
+        npy_free(&arr);
+    }
+    return added;
+}
+
+int cli_engine_load(const char *cmd, const char *path, cli_engine_args *e,
+                    const struct cli_input_args *in, ert_load_options *lo, ert_model **out)
+{
+    *out = NULL;
+    if (lo->tune) {
+        int rc = fix_shapes(cmd, e, in, lo);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        size_t given = strlen(e->shapes);
+        if (add_npy_shapes(e, in) > 0) {
+            lo->input_shapes = e->shapes;
+            if (ert_model_load_file(path, lo, out) == ERT_OK)
+                return CLI_EXIT_OK;
+            ert_model_free(*out); /* e.g. a file of another shape: say so with the inputs */
+            *out = NULL;
+            e->shapes[given] = '\0';
+            lo->input_shapes = given ? e->shapes : NULL;
+        }
+    }
+    return cli_load_model(cmd, path, lo, out);
 }

@@ -51,9 +51,14 @@ void cli_engine_load_options(const cli_engine_args *e, bool tune_default, long t
                              ert_load_options *lo);
 
 struct cli_input_args;
-/* Joins the --shapes lists into e->shapes and points lo->input_shapes at it, so the
- * model is inferred, folded and tuned for those shapes. Returns an exit code. */
-int cli_engine_fix_shapes(const char *cmd, cli_engine_args *e, const struct cli_input_args *in,
-                          ert_load_options *lo);
+
+/* Loads the model (reporting failure like cli_load_model). When tuning, the model is
+ * fixed, folded and tuned for the shapes that will run: those of --shapes and of each
+ * --input .npy file (a model with a symbolic batch dim fed a 1x3x224x224 file is tuned
+ * for 1x3x224x224; without this its layers kept symbolic shapes and went untuned). If
+ * that load fails (a file of a shape the model refuses), the model is loaded without the
+ * files' shapes, so the inputs' check reports the file. Returns an exit code. */
+int cli_engine_load(const char *cmd, const char *path, cli_engine_args *e,
+                    const struct cli_input_args *in, ert_load_options *lo, ert_model **out);
 
 #endif /* ERT_CLI_ENGINE_OPTS_H */

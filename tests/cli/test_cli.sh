@@ -256,6 +256,9 @@ expect "wrong .npy dtype names expected and given" 3 "expects dtype float32 but 
     "$BIN" run "$M/conv.onnx" --input "x=$M/x_f64.npy"
 expect "wrong .npy shape" 3 "x_shape\.npy' has shape 1x3x8x9 but the model expects 1x3x9x9" \
     "$BIN" run "$M/conv.onnx" --input "x=$M/x_shape.npy"
+expect "wrong .npy shape, tuning for the files' shapes" 3 \
+    "x_shape\.npy' has shape 1x3x8x9 but the model expects 1x3x9x9" \
+    "$BIN" run "$M/conv.onnx" --tune --input "x=$M/x_shape.npy"
 expect "wrong .npy rank" 3 "rank 3.*rank 4" "$BIN" run "$M/conv.onnx" --input "x=$M/x_rank.npy"
 expect "truncated .npy data names file and byte offset" 3 "x_trunc\.npy.*truncated.*byte offset [0-9]+" \
     "$BIN" run "$M/conv.onnx" --input "x=$M/x_trunc.npy"
@@ -346,6 +349,13 @@ expect "bench symbolic dim without --shapes: bad input" 3 "dim 0 \('batch'\).*--
     "$BIN" bench "$M/dyn.onnx"
 expect "bench --shapes sizes a symbolic dim" 0 "latency ms" \
     "$BIN" bench "$M/dyn.onnx" --shapes x:3x4 --iters 2
+"$PY" -c "import numpy as np; np.save('$DIR/x10.npy', np.ones((1, 3, 10, 10), np.float32))"
+rm -f "$DIR/tc_npy"
+expect "bench with a .npy input" 0 "" \
+    "$BIN" bench "$M/dynconv.onnx" --input "x=$DIR/x10.npy" --timing-cache "$DIR/tc_npy" --iters 2
+if grep -q "|Conv|float32:1x3x10x10;" "$DIR/tc_npy" 2>/dev/null; then
+    ok "a symbolic model is tuned for its .npy input's shape"
+else bad "a symbolic model is tuned for its .npy input's shape" "$(cat "$DIR/tc_npy" 2>&1)"; fi
 expect "bench --no-tune is reported" 0 '"tune":false' "$BIN" bench "$M/conv.onnx" --no-tune --json --iters 2
 expect "bench --tune (the default) is reported" 0 '"tune":true' "$BIN" bench "$M/conv.onnx" --json --iters 2
 
