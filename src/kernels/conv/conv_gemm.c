@@ -261,11 +261,17 @@ static const float *im2col_row(const void *ctx, int64_t k, int64_t n0, int64_t n
     int64_t taps = pl->kh * pl->kw, ci = k / taps, ky = (k % taps) / pl->kw, kx = k % pl->kw;
     const float *xc = src->x + ci * pl->h * pl->w;
     int64_t oh = n0 / pl->ow, ow = n0 % pl->ow, off = kx * pl->dw - pl->pw;
+    /* a whole output row's in-image span: the same for every row of this tap (the
+     * divisions once per call, not per row: a 7-wide row is 7 floats to move) */
+    int64_t lo = clamp64(ceil_div_s(-off, pl->sw), 0, pl->ow);
+    int64_t hi = clamp64(ceil_div_s(pl->w - off, pl->sw), lo, pl->ow);
     for (int64_t done = 0; done < nc; oh++, ow = 0) {
         int64_t len = pl->ow - ow < nc - done ? pl->ow - ow : nc - done;
         int64_t ih = oh * pl->sh + ky * pl->dh - pl->ph;
         if (ih < 0 || ih >= pl->h)
             memset(buf + done, 0, sizeof(float) * (size_t)len);
+        else if (len == pl->ow)
+            src->tap_run(buf + done, xc + ih * pl->w + off, lo, hi, len, pl->sw);
         else
             tap_segment(buf + done, xc + ih * pl->w, ow, len, pl->sw, off, pl->w, src->tap_run);
         done += len;
