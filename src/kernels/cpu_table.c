@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "kernels/conv/conv_direct.h"
 #include "kernels/conv/conv_gemm.h"
 #include "kernels/copy/copy.h"
 #include "kernels/deconv/deconv.h"
@@ -31,6 +32,9 @@ static const ert_kernel_family k_table[] = {
     /* Winograd F(4x4) for 3x3 stride 1 (2-2.6x im2col on ResNet-50's 14x14..56x56) */
     ERT_FAMILY(CONV, ert_winograd_kernels),
     ERT_FAMILY(FUSED_CONV, ert_winograd_kernels),
+    /* few input channels (stems): direct, no im2col matrix */
+    ERT_FAMILY(CONV, ert_conv_direct_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_conv_direct_kernels),
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),

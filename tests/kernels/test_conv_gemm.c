@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/conv/conv_direct.h"
 #include "kernels/conv/conv_gemm.h"
 #include "kernels/cpu.h"
 #include "kernels/kernel.h"
@@ -121,6 +122,19 @@ static bool expect_1x1(const ccase *c)
     return unit && nopad && (c->nsp == 1 ? c->kh == 1 : true);
 }
 
+/* The GEMM family and conv.direct, which takes the few-channel 2-D convs. */
+static const ert_kernel *k_families[32];
+
+static void list_kernels(void)
+{
+    int n = 0;
+    for (const ert_kernel *const *kp = ert_conv_gemm_kernels; *kp && n < 30; kp++)
+        k_families[n++] = *kp;
+    for (const ert_kernel *const *kp = ert_conv_direct_kernels; *kp && n < 31; kp++)
+        k_families[n++] = *kp;
+    k_families[n] = NULL;
+}
+
 /* Every kernel of the family on one case: supports() as expected, results match. */
 static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
 {
@@ -150,14 +164,17 @@ static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
     }
     float gain = act_gain(&t, c);
     bool depthwise = c->group > 1 && c->c == c->group && c->m == c->group;
-    for (const ert_kernel *const *kp = ert_conv_gemm_kernels; *kp; kp++) {
+    for (const ert_kernel *const *kp = k_families; *kp; kp++) {
         const ert_kernel *kn = *kp;
         if (kn->isa > ert_cpu_get()->best)
             continue;
         bool is1x1 = strstr(kn->name, "gemm1x1") != NULL;
         bool rows = strstr(kn->name, "conv.rows") != NULL; /* <= 4 outputs per group */
+        bool direct = strstr(kn->name, "conv.direct") != NULL; /* stems: few channels */
         bool expect = c->nsp <= 2 && !depthwise && (!is1x1 || expect_1x1(c)) &&
-                      (!rows || c->m / c->group <= 4);
+                      (!rows || c->m / c->group <= 4) &&
+                      (!direct || (c->nsp == 2 && c->group == 1 && c->c <= 16 &&
+                                   c->c * c->kh * c->kw <= 160));
         bool got = kn->supports(&t.node, &t.g);
         g_cases++;
         if (got != expect) {
@@ -265,6 +282,16 @@ static void fixed_cases(ert_threadpool *pool)
          1},
         {2, 2, 7, 3, 23, 29, 3, 3, 2, 1, 1, 1, {1, 0, 1, 2}, NULL, 1, true, true, true, "Relu", 1},
         {2, 1, 6, 4, 30, 31, 1, 1, 1, 1, 1, 1, {0}, NULL, 2, false, true, true, "PRelu", 4},
+        /* stems (conv.direct): YOLOv5 6x6/2, MobileNet 3x3/2 + Clip, ResNet 7x7/2 with
+         * an odd width and a residual, 16 channels 3x3/2 + SiLU, 5x5 dilated, stride 3,
+         * output widths past 3 vectors with tails, M not a multiple of the block */
+        {2, 1, 3, 16, 66, 70, 6, 6, 2, 2, 1, 1, {2, 2, 2, 2}, NULL, 1, true, true, false, "Sigmoid", 1},
+        {2, 1, 3, 32, 35, 33, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, false, "Clip", 1},
+        {2, 2, 3, 13, 45, 103, 7, 7, 2, 2, 1, 1, {3, 3, 3, 3}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 1, 16, 20, 21, 37, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, false, "LeakyRelu", 1},
+        {2, 1, 4, 9, 30, 29, 5, 5, 1, 1, 2, 2, {4, 4, 4, 4}, NULL, 1, false, true, true, "PRelu", 9},
+        {2, 1, 2, 5, 31, 50, 3, 4, 3, 3, 1, 1, {0, 1, 2, 0}, NULL, 1, true, true, false, "Tanh", 1},
+        {2, 1, 3, 8, 17, 17, 3, 3, 1, 1, 1, 1, {0}, "SAME_UPPER", 1, true, false, false, "", 1},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         run_case(&cs[i], NULL, 100u + (unsigned)i);
@@ -325,6 +352,7 @@ static void check_table(void)
 
 int main(void)
 {
+    list_kernels();
     ert_threadpool *pool = NULL;
     if (ert_threadpool_create(3, NULL, &pool)) {
         fprintf(stderr, "thread pool: out of memory\n");
