@@ -20,6 +20,8 @@
 #include "ops/fused.h"
 #include "runtime/threadpool.h"
 
+#if defined(__x86_64__) || defined(_M_X64) /* the row kernels are x86 only (direct_isa.h) */
+
 #define DIRECT_MAX_K 160      /* C x KH x KW: the stems and the layer after them */
 #define DIRECT_MAX_C 16
 #define DIRECT_MAX_KW 32      /* tap offsets held in the plan */
@@ -268,7 +270,6 @@ static ert_status run_isa(ert_kctx *k, direct_row_fn row)
 
 /* ---- kernel entries ---- */
 
-#if defined(__x86_64__) || defined(_M_X64)
 static ert_status pack_avx512(const ert_node *n, const ert_graph *g, void **packed, ert_err *err)
 {
     return pack_isa(ERT_ISA_AVX512, n, g, packed, err);
