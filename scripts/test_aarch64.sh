@@ -18,7 +18,8 @@ fi
 cmake -S . -B "$B" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
   -DCMAKE_BUILD_TYPE=Release -DERT_WERROR=ON >/dev/null
 cmake --build "$B" -j"$(nproc)"
-QEMU=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# the cross libc with the cross ld.so (cmake/aarch64-linux-gnu.cmake says why)
+QEMU=(qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)
 "${QEMU[@]}" "$B/ert_conformance" --root ../shared/onnx-node-tests \
   --skip-list tests/conformance_skip.txt --no-table --runs 2
 # C tests that need no Python/ONNX Runtime run through CMake's cross-compiling emulator.

@@ -48,6 +48,10 @@ ert_status convt_geom_of_step(ert_kctx *k, conv_geom *g, ert_tensor *y);
  * supports() and pack(); act (may be NULL) gets FusedConv's activation (zeroed for a
  * plain Conv). false when the node is malformed (the reference then reports it). */
 struct ert_act_params;
+/* Whether n is a Conv or FusedConv with X and W given, every input float32 (absent ones
+ * aside) and W a constant of known shape and rank w_rank (0: any): what every fast conv
+ * kernel's supports() asks first. */
+bool conv_f32_const_w(const ert_node *n, const ert_graph *g, int w_rank);
 bool conv_geom_at_load(const ert_node *n, const ert_graph *g, bool transpose, conv_geom *geo,
                        struct ert_act_params *act);
 

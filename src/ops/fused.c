@@ -208,6 +208,21 @@ ert_status ert_run_fused_conv(ert_kctx *k)
     return ERT_OK;
 }
 
+bool conv_f32_const_w(const ert_node *n, const ert_graph *g, int w_rank)
+{
+    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
+        return false;
+    int n_in = n->n_inputs - n->n_captures;
+    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
+        return false;
+    for (int i = 0; i < n_in; i++)
+        if (n->inputs[i] >= 0 && g->values[n->inputs[i]].t.dtype != ERT_DTYPE_FLOAT32)
+            return false;
+    const ert_value *w = &g->values[n->inputs[1]];
+    return w->kind == ERT_VALUE_CONST && w->t.data && ert_tensor_shape_known(&w->t) &&
+           (w_rank == 0 || w->t.rank == w_rank);
+}
+
 bool conv_geom_at_load(const ert_node *n, const ert_graph *g, bool transpose, conv_geom *geo,
                        ert_act_params *act)
 {

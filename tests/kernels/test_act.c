@@ -5,7 +5,10 @@
  *   2. special values (NaN, +-inf, 0, overflow/underflow edges) per function;
  *   3. every ert_act kind against its scalar double formula on random data, lengths
  *      0..67 (vector tails), in guard-page buffers;
- *   4. names round-trip through ert_act_name / ert_act_parse.
+ *   4. names round-trip through ert_act_name / ert_act_parse;
+ *   5. every FMA level (AVX2, AVX-512, NEON) through the dispatch against act_body.inc
+ *      run one lane at a time with fmaf, bit for bit: the levels agree across
+ *      architectures (NEON is checked under qemu against what the x86 levels give).
  * Prints the measured errors (docs/kernels.md quotes them).
  */
 #include "kernels/act/act.h"
@@ -239,6 +242,128 @@ static void kinds(ert_isa isa)
           ert_isa_name(isa));
 }
 
+/* ---- the FMA levels, bit for bit ---- */
+
+/* act_body.inc at W = 1 with fmaf for V_FMA and x86's min/max (c > x ? c : x): what
+ * every FMA level must give, on any architecture. */
+static inline int32_t t_bits(float f)
+{
+    int32_t i;
+    memcpy(&i, &f, sizeof i);
+    return i;
+}
+
+static inline float t_pow2i(int32_t i)
+{
+    uint32_t u = (uint32_t)(i + 127) << 23;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+#define VF float
+#define VI int32_t
+#define VM int
+#define W 1
+#define V_SET1(c) ((float)(c))
+#define V_LOAD(p) (*(p))
+#define V_STORE(p, v) (*(p) = (v))
+#define V_ADD(a, b) ((a) + (b))
+#define V_SUB(a, b) ((a) - (b))
+#define V_MUL(a, b) ((a) * (b))
+#define V_DIV(a, b) ((a) / (b))
+#define V_FMA(a, b, c) fmaf(a, b, c)
+#define V_MAXN(c, x) ((c) > (x) ? (c) : (x))
+#define V_MINN(c, x) ((c) < (x) ? (c) : (x))
+#define V_ABS(x) fabsf(x)
+#define V_COPYSIGN(m, s) copysignf(m, s)
+#define V_LT(a, b) ((a) < (b))
+#define V_SEL(m, t, f) ((m) ? (t) : (f))
+#define V_BITS(f) t_bits(f)
+#define V_I_SET1(c) ((int32_t)(c))
+#define V_I_SUB(a, b) ((a) - (b))
+#define V_I_SRA1(a) ((a) >> 1)
+#define V_POW2I(i) t_pow2i(i)
+#define V_MULHI_SQ(u, hi, lo)      \
+    do {                           \
+        hi = (u) * (u);            \
+        lo = fmaf(u, u, -(hi));    \
+    } while (0)
+#define ACT_ENTRY t_act_fma1
+#define ACT_COPY_ENTRY t_act_fma1_copy
+#define ACT_EXP_ENTRY t_act_fma1_exp
+void t_act_fma1(const ert_act_params *a, float *x, int64_t n, int64_t channel);
+void t_act_fma1_copy(const ert_act_params *a, const float *src, float *dst, int64_t n,
+                     int64_t channel);
+void t_act_fma1_exp(float *x, int64_t n);
+#include "kernels/act/act_body.inc"
+
+#define FMA_N (65536 * 2 + 32)
+
+/* Bit patterns k << 16 | k (every sign and exponent with many mantissas: NaNs, infs,
+ * subnormals), random floats in [-12, 12), and the edges the body switches at. */
+static int fma_inputs(float *xs)
+{
+    static const float edges[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.72f, 89.0f,
+                                  -103.97f, -104.0f, 0.55f, -0.55f, 0.54999995f,
+                                  1.41421356f, -1.41421356f, 14.1421356f, -14.1421356f,
+                                  20.0f, -20.0f, 1.17549435e-38f, 1e-45f, -1e-45f};
+    int m = 0;
+    for (uint32_t k = 0; k < 65536; k++) {
+        uint32_t u = k << 16 | k;
+        memcpy(&xs[m++], &u, sizeof u);
+    }
+    for (int i = 0; i < 65536; i++)
+        xs[m++] = rng_f(-12.0f, 12.0f);
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        xs[m++] = edges[i];
+    return m;
+}
+
+/* Mismatches of got vs want (NaN matches any NaN: payloads may differ by operand order). */
+static int fma_cmp(const char *what, ert_isa isa, const float *xs, const float *got,
+                   const float *want, int m)
+{
+    int bad = 0;
+    for (int i = 0; i < m; i++) {
+        if ((isnan(got[i]) && isnan(want[i])) || t_bits(got[i]) == t_bits(want[i]))
+            continue;
+        if (bad++ < 3)
+            fprintf(stderr, "FAIL %s %s: x=%.9g (0x%08x) got %.9g (0x%08x) want %.9g "
+                    "(0x%08x)\n", what, ert_isa_name(isa), xs[i], (unsigned)t_bits(xs[i]),
+                    got[i], (unsigned)t_bits(got[i]), want[i], (unsigned)t_bits(want[i]));
+    }
+    return bad;
+}
+
+static void fma_exact(ert_isa isa)
+{
+    static const float slopes[3] = {0.25f, -1.5f, 2.0f};
+    static float xs[FMA_N], got[FMA_N], want[FMA_N];
+    int m = fma_inputs(xs);
+    memcpy(got, xs, sizeof(float) * (size_t)m);
+    memcpy(want, xs, sizeof(float) * (size_t)m);
+    ert_act_exp_f32_isa(isa, got, m);
+    t_act_fma1_exp(want, m);
+    CHECK(fma_cmp("exp", isa, xs, got, want, m) == 0, "exp %s differs from fmaf",
+          ert_isa_name(isa));
+    for (int k = ERT_ACT_RELU; k < ERT_ACT_COUNT; k++) {
+        ert_act_params p = {.kind = (ert_act)k, .alpha = 0.3f, .beta = 0.6f,
+                            .slope = slopes, .n_slope = 3};
+        if (k == ERT_ACT_CLIP) {
+            p.alpha = -1.25f;
+            p.beta = 2.5f;
+        }
+        memcpy(got, xs, sizeof(float) * (size_t)m);
+        memcpy(want, xs, sizeof(float) * (size_t)m);
+        ert_act_f32_isa(isa, &p, got, m, 1);
+        t_act_fma1(&p, want, m, 1);
+        int bad = fma_cmp(ert_act_name((ert_act)k), isa, xs, got, want, m);
+        CHECK(bad == 0, "%s %s: %d of %d values differ from fmaf", ert_act_name((ert_act)k),
+              ert_isa_name(isa), bad, m);
+    }
+}
+
 static void names(void)
 {
     for (int k = 0; k < ERT_ACT_COUNT; k++) {
@@ -255,11 +380,14 @@ int main(void)
 {
     ert_isa best = ert_cpu_get()->best;
     printf("test_act: best ISA %s\n", ert_isa_name(best));
-    for (int isa = ERT_ISA_GENERIC; isa <= (int)best && isa <= ERT_ISA_AVX512; isa++)
-    {
+    for (int isa = ERT_ISA_GENERIC; isa <= ERT_ISA_NEON; isa++) {
+        if (!th_isa_runs(isa))
+            continue;
         accuracy((ert_isa)isa);
         specials((ert_isa)isa);
         kinds((ert_isa)isa);
+        if (isa != ERT_ISA_GENERIC) /* the generic level has no FMA */
+            fma_exact((ert_isa)isa);
     }
     names();
     if (g_fail) {

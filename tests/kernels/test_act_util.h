@@ -350,17 +350,33 @@ static inline int th_kernels(th_case *c, ert_isa isa, const char *prefix,
 /* ISA levels whose own kernel a case expects (bit 1 << isa). */
 #define TH_ALL 0x7u /* generic, avx2, avx512 */
 #define TH_VEC 0x6u /* avx2, avx512: the generic level declines (the reference is as fast) */
+#define TH_NEON (1u << ERT_ISA_NEON) /* added by the families that have a NEON level */
 
-/* Runs every offered kernel of the family at every ISA level up to the CPU's; checks
- * that the level's own kernel is among them for the levels in `expect` (TH_*), so "the
- * AVX-512 path ran" is tested, not assumed. Returns kernels run. */
+/* The top level of this build's architecture, for "every kernel declines" checks:
+ * AVX-512 on x86 (its kernels are listed even where the CPU lacks it), NEON on AArch64. */
+static inline ert_isa th_top_isa(void)
+{
+#if defined(__aarch64__)
+    return ERT_ISA_NEON;
+#else
+    return ERT_ISA_AVX512;
+#endif
+}
+
+/* Runs every offered kernel of the family at every ISA level up to the CPU's (those of
+ * its architecture: NEON is numbered after the x86 levels, and a cap of the other
+ * architecture means generic); checks that the level's own kernel is among them for the
+ * levels in `expect` (TH_*), so "the AVX-512 path ran" is tested, not assumed. Returns
+ * kernels run. */
 static inline int th_all_isas(th_case *c, const char *prefix, ert_threadpool *pool,
                               float atol, float rtol, unsigned expect, bool inplace)
 {
-    static const char *const sfx[] = {"generic", "avx2", "avx512"};
+    static const char *const sfx[] = {"generic", "avx2", "avx512", "neon"};
     int ran = 0;
     ert_isa best = ert_cpu_get()->best;
-    for (int isa = ERT_ISA_GENERIC; isa <= (int)best && isa <= ERT_ISA_AVX512; isa++) {
+    for (int isa = ERT_ISA_GENERIC; isa <= (int)best && isa <= ERT_ISA_NEON; isa++) {
+        if (isa != ERT_ISA_GENERIC && (isa == ERT_ISA_NEON) != (best == ERT_ISA_NEON))
+            continue;
         ert_cpu_set_isa_cap((ert_isa)isa);
         const ert_kernel *ks[8];
         int n = th_kernels(c, (ert_isa)isa, prefix, ks, 8);
@@ -375,8 +391,28 @@ static inline int th_all_isas(th_case *c, const char *prefix, ert_threadpool *po
         if (expect & (1u << isa))
             CHECK(found, "%s: no %s*%s kernel offered", c->desc, prefix, sfx[isa]);
     }
-    ert_cpu_set_isa_cap(ERT_ISA_AVX512);
+    ert_cpu_set_isa_cap(best); /* no cap (an AVX-512 cap would mean generic on ARM) */
     return ran;
+}
+
+/* Whether this build runs level isa on this CPU: generic, the x86 levels up to the
+ * CPU's, or NEON (numbered after AVX-512: an x86 cap on ARM would just mean generic). */
+static inline bool th_isa_runs(int isa)
+{
+    ert_isa best = ert_cpu_get()->best;
+    return isa <= (int)best &&
+           (isa == ERT_ISA_GENERIC || (isa == ERT_ISA_NEON) == (best == ERT_ISA_NEON));
+}
+
+/* Threads of a test's pool: ERT_TEST_THREADS when set (1..64), else `dflt`. Under
+ * qemu-user (tests/CMakeLists.txt sets 1 there) spinning workers on an emulated,
+ * oversubscribed machine cost ~0.1 s a parallel_for (test_eltwise: 10+ min against 1 s
+ * on one thread, where the tasks run inline). */
+static inline int th_pool_threads(int dflt)
+{
+    const char *e = getenv("ERT_TEST_THREADS");
+    int n = e ? atoi(e) : 0;
+    return n >= 1 && n <= 64 ? n : dflt;
 }
 
 #endif /* ERT_TEST_ACT_UTIL_H */

@@ -1,6 +1,7 @@
 /*
  * test_dwconv.c - dwconv.<isa> (src/kernels/dwconv/) against Conv's and FusedConv's
- * reference kernels at every ISA level, guard-page buffers, a 3-thread pool:
+ * reference kernels at every ISA level, guard-page buffers, a 3-thread pool
+ * (ERT_TEST_THREADS overrides it; qemu runs use 1):
  * kernel sizes 1..7 (3x3 and 5x5 fast paths, non-square), strides 1/2/3 (mixed),
  * dilations, explicit asymmetric pads, auto_pad SAME_UPPER/SAME_LOWER/VALID, odd sizes
  * (1, 5, 17, 33 and one wide row), channel counts 2..19, batch 2, with and without bias;
@@ -11,6 +12,9 @@
  * values in [-1, 1] against conv.c's double accumulation (plus act.c's error).
  */
 #include "test_act_util.h"
+
+/* every level has its own dwconv.<isa>: generic, avx2, avx512 on x86, neon on AArch64 */
+#define TH_OWN (TH_ALL | TH_NEON)
 
 static ert_threadpool *g_pool;
 static int g_ran;
@@ -94,7 +98,7 @@ static void run_case(const dwc *t)
         }
     }
     if (th_reference(&c) == 0)
-        g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_ALL, false);
+        g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_OWN, false);
     else
         g_fail++;
     th_free(&c);
@@ -204,7 +208,7 @@ static void one_d(void)
                 th_input(&c, 3, wd, NULL, true, -1, 1);
                 th_input(&c, 1, bd, NULL, true, -1, 1);
                 if (th_reference(&c) == 0)
-                    g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_ALL, false);
+                    g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_OWN, false);
                 th_free(&c);
             }
 }
@@ -221,20 +225,20 @@ static void declined(void)
     th_input(&c, 4, xd, NULL, false, -1, 1);
     th_input(&c, 4, wd, NULL, true, -1, 1);
     th_reference(&c);
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "dwconv.", ks, 4) == 0, "multiplier 2 accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "dwconv.", ks, 4) == 0, "multiplier 2 accepted");
     th_free(&c);
     th_init(&c, "", "Conv", 11);
     int64_t wd1[4] = {4, 3, 3, 3};
     th_input(&c, 4, xd, NULL, false, -1, 1);
     th_input(&c, 4, wd1, NULL, true, -1, 1);
     th_reference(&c);
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "dwconv.", ks, 4) == 0, "group 1 accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "dwconv.", ks, 4) == 0, "group 1 accepted");
     th_free(&c);
 }
 
 int main(void)
 {
-    if (ert_threadpool_create(3, NULL, &g_pool) != ERT_OK)
+    if (ert_threadpool_create(th_pool_threads(3), NULL, &g_pool) != ERT_OK)
         return 2;
     shapes();
     variants();

@@ -1,6 +1,7 @@
 /*
  * test_eltwise.c - unary.<isa> and binary.<isa> (src/kernels/eltwise/) against the ops'
- * reference kernels, at every ISA level, in guard-page buffers, with a 3-thread pool:
+ * reference kernels, at every ISA level, in guard-page buffers, with a 3-thread pool
+ * (ERT_TEST_THREADS overrides it; qemu runs use 1):
  *   unary: every supported op and attribute form (defaults, explicit, Clip-6 attributes,
  *          Clip-13 constant inputs or omitted, Gelu none/tanh, PRelu shared / per
  *          channel / legacy), lengths 0..67 and one past the thread chunk, in place;
@@ -20,6 +21,11 @@ static int g_ran;
 #define U_ATOL 1e-6f
 #define U_RTOL 2e-6f
 
+/* Levels with their own kernel: every level has binary.<isa> and unary.<isa> (the
+ * generic unary one declines the piecewise-linear ops). */
+#define EW_ALL (TH_ALL | TH_NEON)
+#define EW_VEC (TH_VEC | TH_NEON)
+
 /* ---- unary ---- */
 
 /* unary.generic runs only the ops with exp/tanh/erf in them (eltwise.h). */
@@ -28,8 +34,8 @@ static unsigned generic_expected(const char *op)
     static const char *const slow[] = {"Sigmoid", "Swish", "Tanh", "Gelu", "Elu"};
     for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++)
         if (!strcmp(op, slow[i]))
-            return TH_ALL;
-    return TH_VEC;
+            return EW_ALL;
+    return EW_VEC;
 }
 
 typedef struct ucase {
@@ -99,7 +105,7 @@ static void clip_inputs(void)
         if (form >= 2)
             th_input(&c, 0, sc, &hi, true, 0, 0);
         if (th_reference(&c) == 0)
-            g_ran += th_all_isas(&c, "unary.", g_pool, 0, 0, TH_VEC, false);
+            g_ran += th_all_isas(&c, "unary.", g_pool, 0, 0, EW_VEC, false);
         th_free(&c);
     }
     /* a non-constant bound is declined (the reference runs it) */
@@ -110,7 +116,7 @@ static void clip_inputs(void)
     th_input(&c, 0, sc, &lo, false, 0, 0);
     const ert_kernel *ks[4];
     th_reference(&c);
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "unary.", ks, 4) == 0, "Clip: run-time min accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "unary.", ks, 4) == 0, "Clip: run-time min accepted");
     th_free(&c);
 }
 
@@ -124,7 +130,7 @@ static void prelu_case(int version, int xr, const int64_t *xd, int sr, const int
     th_input(&c, xr, xd, NULL, false, -3, 3);
     th_input(&c, sr, sd, NULL, true, -1, 1);
     if (th_reference(&c) == 0) {
-        int ran = th_all_isas(&c, "unary.", g_pool, 0, 0, expect ? TH_VEC : 0, false);
+        int ran = th_all_isas(&c, "unary.", g_pool, 0, 0, expect ? EW_VEC : 0, false);
         CHECK(expect || ran == 0, "%s: should be declined", c.desc);
         g_ran += ran;
     }
@@ -166,7 +172,7 @@ static void binary_one(const char *op, int ra, const int64_t *da, int rb, const 
     if (th_reference(&c) == 0) {
         /* in place needs Y the size of A */
         bool ok_inplace = inplace && ert_tensor_numel(&c.ref) == ert_tensor_numel(&c.in[0]);
-        g_ran += th_all_isas(&c, "binary.", g_pool, 0, 0, TH_ALL, ok_inplace);
+        g_ran += th_all_isas(&c, "binary.", g_pool, 0, 0, EW_ALL, ok_inplace);
     }
     th_free(&c);
 }
@@ -204,19 +210,19 @@ static void binary(void)
     th_input(&c, 1, d, NULL, false, -1, 1);
     th_reference(&c);
     const ert_kernel *ks[4];
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "binary.", ks, 4) == 0, "Add-6 accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "binary.", ks, 4) == 0, "Add-6 accepted");
     th_free(&c);
     th_init(&c, "", "Max", 13);
     for (int i = 0; i < 3; i++)
         th_input(&c, 1, d, NULL, false, -1, 1);
     th_reference(&c);
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "binary.", ks, 4) == 0, "Max of 3 accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "binary.", ks, 4) == 0, "Max of 3 accepted");
     th_free(&c);
 }
 
 int main(void)
 {
-    if (ert_threadpool_create(3, NULL, &g_pool) != ERT_OK) {
+    if (ert_threadpool_create(th_pool_threads(3), NULL, &g_pool) != ERT_OK) {
         fprintf(stderr, "no thread pool\n");
         return 2;
     }

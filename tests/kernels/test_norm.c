@@ -1,7 +1,7 @@
 /*
  * test_norm.c - softmax.<isa> and layernorm.<isa> (src/kernels/norm/) against the
  * reference kernels (src/ops/softmax.c, norm.c) at every ISA level, guard-page
- * buffers, NaN-prefilled outputs, a 3-thread pool:
+ * buffers, NaN-prefilled outputs, a 3-thread pool (ERT_TEST_THREADS overrides it):
  *   Softmax / LogSoftmax at opsets 1, 11 (coerced to 2-D at axis, axis == rank too) and
  *   13 (one axis: last -> rows, inner -> column blocks, also wider than a column chunk),
  *   every axis of ranks 1..4 with odd sizes around the vector widths, a row longer than
@@ -20,6 +20,8 @@
 
 static ert_threadpool *g_pool;
 static int g_ran;
+
+#define NORM_ALL (TH_ALL | TH_NEON) /* every level has softmax.<isa> and layernorm.<isa> */
 
 /* ---- Softmax / LogSoftmax ---- */
 
@@ -50,7 +52,7 @@ static void sm_case(const char *op, int version, int rank, const int64_t *dims, 
     bool log_sm = !strcmp(op, "LogSoftmax");
     if (th_reference(&c) == 0)
         g_ran += th_all_isas(&c, "softmax.", g_pool, log_sm ? 4e-6f : 2e-7f,
-                             log_sm ? 2e-6f : 4e-6f, TH_ALL, false);
+                             log_sm ? 2e-6f : 4e-6f, NORM_ALL, false);
     th_free(&c);
 }
 
@@ -133,7 +135,9 @@ static void ln_with_stats(th_case *c)
         goto done;
     }
     ert_isa best = ert_cpu_get()->best;
-    for (int isa = ERT_ISA_GENERIC; isa <= (int)best && isa <= ERT_ISA_AVX512; isa++) {
+    for (int isa = ERT_ISA_GENERIC; isa <= ERT_ISA_NEON; isa++) {
+        if (!th_isa_runs(isa))
+            continue;
         ert_cpu_set_isa_cap((ert_isa)isa);
         const ert_kernel *ks[8];
         int nk = th_kernels(c, (ert_isa)isa, "layernorm.", ks, 8);
@@ -183,7 +187,7 @@ static void ln_with_stats(th_case *c)
             gbuf_free(&gws);
         }
     }
-    ert_cpu_set_isa_cap(ERT_ISA_AVX512);
+    ert_cpu_set_isa_cap(best);
 done:
     for (int i = 0; i < 3; i++)
         free(ref[i].data);
@@ -219,7 +223,7 @@ static void ln_case(int rank, const int64_t *dims, int64_t axis, int prank,
     if (stats)
         ln_with_stats(&c);
     else if (th_reference(&c) == 0)
-        g_ran += th_all_isas(&c, "layernorm.", g_pool, 2e-5f, 1e-5f, TH_ALL, false);
+        g_ran += th_all_isas(&c, "layernorm.", g_pool, 2e-5f, 1e-5f, NORM_ALL, false);
     th_free(&c);
 }
 
@@ -267,19 +271,19 @@ static void declined(void)
     th_input(&c, 2, xd, NULL, false, -1, 1);
     th_input(&c, 1, pd, NULL, true, -1, 1);
     th_reference(&c);
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "layernorm.", ks, 4) == 0,
+    CHECK(th_kernels(&c, th_top_isa(), "layernorm.", ks, 4) == 0,
           "LayerNormalization stash_type 11 accepted");
     th_free(&c);
     th_init(&c, "", "Softmax", 13);
     th_input(&c, 2, xd, NULL, false, -1, 1);
     c.vals[0].t.dtype = ERT_DTYPE_FLOAT64;
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "softmax.", ks, 4) == 0, "double Softmax accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "softmax.", ks, 4) == 0, "double Softmax accepted");
     th_free(&c);
 }
 
 int main(void)
 {
-    if (ert_threadpool_create(3, NULL, &g_pool) != ERT_OK)
+    if (ert_threadpool_create(th_pool_threads(3), NULL, &g_pool) != ERT_OK)
         return 2;
     softmax();
     layernorm();

@@ -1,15 +1,21 @@
 /*
  * test_pool.c - pool.<isa> and globalpool.<isa> (src/kernels/pool/) against the
- * reference pooling kernels at every ISA level, guard-page buffers, a 3-thread pool:
+ * reference pooling kernels at every ISA level, guard-page buffers, a 3-thread pool
+ * (ERT_TEST_THREADS overrides it; qemu runs use 1):
  * MaxPool and AveragePool with kernels 1..5 (square and not), strides 1/2/3, dilations,
  * explicit asymmetric pads, auto_pad SAME_UPPER/SAME_LOWER/VALID, ceil_mode, both
  * count_include_pad values, odd sizes and channel counts; GlobalMax/AveragePool over 1-D,
- * 2-D and 3-D spatial shapes. MaxPool with Indices and LpPool are declined.
+ * 2-D and 3-D spatial shapes; NaN taps (skipped by every level's max). MaxPool with
+ * Indices and LpPool are declined.
  * Tolerances: MaxPool exact; AveragePool 1e-6 absolute + 1e-6 relative (a float sum times
  * a float reciprocal against the reference's double sum and division); global average
  * 2e-6 absolute (float lanes summing up to ~4000 values in [-1, 1]).
  */
 #include "test_act_util.h"
+
+/* every level has its own pool.<isa> and globalpool.<isa>: generic, avx2, avx512 on
+ * x86, neon on AArch64 */
+#define TH_OWN (TH_ALL | TH_NEON)
 
 static ert_threadpool *g_pool;
 static int g_ran;
@@ -50,7 +56,7 @@ static void run_case(const pc *t)
     th_input(&c, 4, xd, NULL, false, -1, 1);
     bool avg = !strcmp(t->op, "AveragePool");
     if (th_reference(&c) == 0)
-        g_ran += th_all_isas(&c, "pool.", g_pool, avg ? 1e-6f : 0, avg ? 1e-6f : 0, TH_ALL,
+        g_ran += th_all_isas(&c, "pool.", g_pool, avg ? 1e-6f : 0, avg ? 1e-6f : 0, TH_OWN,
                              false);
     th_free(&c);
 }
@@ -120,9 +126,66 @@ static void global(void)
             snprintf(c.desc, sizeof c.desc, "%s rank %d shape %zu", ops[o], rank, si);
             th_input(&c, rank, shapes[si], NULL, false, -1, 1);
             if (th_reference(&c) == 0)
-                g_ran += th_all_isas(&c, "globalpool.", g_pool, o ? 2e-6f : 0, 0, TH_ALL, false);
+                g_ran += th_all_isas(&c, "globalpool.", g_pool, o ? 2e-6f : 0, 0, TH_OWN, false);
             th_free(&c);
         }
+}
+
+/* Largest non-NaN of x[i * step], i < n (-inf when there is none). */
+static float max_skip_nan(const float *x, int64_t n, int64_t step)
+{
+    float m = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i * step] > m)
+            m = x[i * step];
+    return m;
+}
+
+/* NaN taps: every level's max skips them (pool_body.inc's V_MAXI), where the reference
+ * may keep one; NEON's own vmaxq_f32 would return the NaN instead, so this case pins
+ * the documented behaviour at every level (the expected output is computed here). */
+static void nan_taps(void)
+{
+    for (int64_t s = 1; s <= 2; s++) {
+        th_case c;
+        th_init(&c, "", "MaxPool", 12);
+        snprintf(c.desc, sizeof c.desc, "MaxPool NaN taps k3x3 s%lld", (long long)s);
+        int64_t xd[4] = {1, 2, 9, 23}, k3[2] = {3, 3}, st[2] = {s, s}, h = 9, w = 23;
+        th_attr_ints(&c, "kernel_shape", k3, 2);
+        th_attr_ints(&c, "strides", st, 2);
+        float *x = th_input(&c, 4, xd, NULL, false, -1, 1);
+        for (int64_t i = 0; i < 2 * h * w; i += 7)
+            x[i] = NAN; /* at most 2 of a window's 9 taps */
+        if (th_reference(&c) == 0) {
+            int64_t oh = (h - 3) / s + 1, ow = (w - 3) / s + 1;
+            float *y = c.ref.data;
+            for (int64_t p = 0; p < 2; p++)
+                for (int64_t oy = 0; oy < oh; oy++)
+                    for (int64_t ox = 0; ox < ow; ox++) {
+                        float m = -INFINITY;
+                        for (int64_t ky = 0; ky < 3; ky++) {
+                            float r = max_skip_nan(x + (p * h + oy * s + ky) * w + ox * s, 3, 1);
+                            m = r > m ? r : m;
+                        }
+                        y[(p * oh + oy) * ow + ox] = m;
+                    }
+            g_ran += th_all_isas(&c, "pool.", g_pool, 0, 0, TH_OWN, false);
+        }
+        th_free(&c);
+    }
+    th_case c;
+    th_init(&c, "", "GlobalMaxPool", 1);
+    snprintf(c.desc, sizeof c.desc, "GlobalMaxPool NaN taps");
+    int64_t xd[4] = {1, 3, 7, 9};
+    float *x = th_input(&c, 4, xd, NULL, false, -1, 1);
+    for (int64_t i = 0; i < 3 * 63; i += 7)
+        x[i] = NAN;
+    if (th_reference(&c) == 0) {
+        for (int64_t p = 0; p < 3; p++)
+            ((float *)c.ref.data)[p] = max_skip_nan(x + p * 63, 63, 1);
+        g_ran += th_all_isas(&c, "globalpool.", g_pool, 0, 0, TH_OWN, false);
+    }
+    th_free(&c);
 }
 
 static void declined(void)
@@ -137,22 +200,23 @@ static void declined(void)
     c.node.n_outputs = 2; /* Indices requested */
     int outs2[2] = {c.outs[0], 1};
     c.node.outputs = outs2;
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "pool.", ks, 4) == 0, "MaxPool with Indices accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "pool.", ks, 4) == 0, "MaxPool with Indices accepted");
     th_free(&c);
     th_init(&c, "", "LpPool", 18);
     th_attr_ints(&c, "kernel_shape", k2, 2);
     th_input(&c, 4, xd, NULL, false, -1, 1);
     th_reference(&c);
-    CHECK(th_kernels(&c, ERT_ISA_AVX512, "pool.", ks, 4) == 0, "LpPool accepted");
+    CHECK(th_kernels(&c, th_top_isa(), "pool.", ks, 4) == 0, "LpPool accepted");
     th_free(&c);
 }
 
 int main(void)
 {
-    if (ert_threadpool_create(3, NULL, &g_pool) != ERT_OK)
+    if (ert_threadpool_create(th_pool_threads(3), NULL, &g_pool) != ERT_OK)
         return 2;
     windowed();
     global();
+    nan_taps();
     declined();
     ert_threadpool_free(g_pool);
     printf("test_pool: %d kernel runs, %d failures\n", g_ran, g_fail);

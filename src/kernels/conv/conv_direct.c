@@ -50,18 +50,10 @@ _Static_assert(sizeof(direct_plan) <= ERT_STEP_PARAMS_BYTES, "direct_plan exceed
 
 static bool supports(const ert_node *n, const ert_graph *g)
 {
-    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
+    if (!conv_f32_const_w(n, g, 4))
         return false;
     int n_in = n->n_inputs - n->n_captures;
-    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
-        return false;
-    for (int i = 0; i < n_in; i++)
-        if (n->inputs[i] >= 0 && g->values[n->inputs[i]].t.dtype != ERT_DTYPE_FLOAT32)
-            return false;
     const ert_value *w = &g->values[n->inputs[1]];
-    if (w->kind != ERT_VALUE_CONST || !w->t.data || !ert_tensor_shape_known(&w->t) ||
-        w->t.rank != 4)
-        return false;
     conv_geom geo;
     ert_act_params act;
     if (!conv_geom_at_load(n, g, false, &geo, &act) || geo.nsp != 2 || geo.group != 1)

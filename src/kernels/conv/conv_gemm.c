@@ -45,26 +45,14 @@ _Static_assert(sizeof(conv_plan) <= ERT_STEP_PARAMS_BYTES, "conv_plan exceeds th
 
 /* ---- load time ---- */
 
-static bool is_f32(const ert_graph *g, int v)
-{
-    return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
-}
-
 /* What both kernels need: float32 X/W/B/Z/S, constant W with known dims, a 1-D or 2-D
  * conv, not pure depthwise, an activation the GEMM epilogue can apply. */
 static bool supports_common(const ert_node *n, const ert_graph *g, conv_geom *geo)
 {
-    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
+    if (!conv_f32_const_w(n, g, 0))
         return false;
     int n_in = n->n_inputs - n->n_captures;
-    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
-        return false;
-    for (int i = 0; i < n_in; i++)
-        if (!is_f32(g, n->inputs[i]))
-            return false;
     const ert_value *w = &g->values[n->inputs[1]];
-    if (w->kind != ERT_VALUE_CONST || !w->t.data || !ert_tensor_shape_known(&w->t))
-        return false;
     ert_act_params act;
     if (!(conv_geom_at_load(n, g, false, geo, &act) && (geo->nsp == 1 || geo->nsp == 2)))
         return false;

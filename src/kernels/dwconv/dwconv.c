@@ -349,7 +349,7 @@ static ert_status plan_ref(ert_kctx *k, size_t *ws)
 }
 static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, ert_dwconv_supports,
                                      NULL, NULL, plan_ref, run};
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__)
 /* A vector level without a row for this stride (> 2) runs the portable row. */
 static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t),
                           dw_row_fn (*sel2)(int64_t, int64_t, int64_t, int64_t, int64_t),
@@ -362,6 +362,8 @@ static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_
     pl->row2 = sel2(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
     return ERT_OK;
 }
+#endif
+#if defined(__x86_64__) || defined(_M_X64)
 static ert_status plan_avx2(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, ert_act_f32_avx2);
@@ -378,9 +380,21 @@ static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, ert_dwconv_suppor
 static const ert_kernel k_avx512 = {"dwconv.avx512", ERT_ISA_AVX512, ert_dwconv_supports,
                                     NULL, NULL, plan_avx512, run};
 #endif
+#if defined(__aarch64__)
+static ert_status plan_neon(ert_kctx *k, size_t *ws)
+{
+    ert_status st = plan_isa(k, ws, ert_act_f32_neon);
+    return st ? st : fix_row(k, ert_dw_row_select_neon, ert_dw_row2_select_neon, ert_dw_copy_neon);
+}
+static const ert_kernel k_neon = {"dwconv.neon", ERT_ISA_NEON, ert_dwconv_supports, NULL, NULL,
+                                  plan_neon, run};
+#endif
 
 const ert_kernel *const ert_dwconv_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &ert_dwconv_cb_avx512, &ert_dwconv_cb_avx2, &k_avx512, &k_avx2,
+#endif
+#if defined(__aarch64__)
+    &k_neon,
 #endif
     &k_generic, NULL};

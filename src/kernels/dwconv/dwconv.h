@@ -7,7 +7,8 @@
  *                  FusedConv's residual Z (before the activation) and activation fused.
  *   dwconv.cb.<isa> the same ops on blocks of 16 (AVX-512) or 8 (AVX2) channels in an
  *                  interleaved layout, for planes up to 28x28-ish (dwconv_cb.c)
- * <isa> is generic, avx2 or avx512. A channel multiplier > 1 is declined (conv.gemm).
+ * <isa> is generic, avx2 or avx512 (x86-64), neon (AArch64; dwconv.cb has no NEON level).
+ * A channel multiplier > 1 is declined (conv.gemm).
  * Listed before the GEMM conv family in cpu_table.c: it declines everything else.
  */
 #ifndef ERT_DWCONV_H

@@ -24,18 +24,21 @@ typedef void (*dw_row_fn)(const dw_row_args *a, const float *p, const float *w, 
 dw_row_fn ert_dw_row_select_ref(int64_t kh, int64_t kw, int64_t sw);
 dw_row_fn ert_dw_row_select_avx2(int64_t kh, int64_t kw, int64_t sw);
 dw_row_fn ert_dw_row_select_avx512(int64_t kh, int64_t kw, int64_t sw);
+dw_row_fn ert_dw_row_select_neon(int64_t kh, int64_t kw, int64_t sw);
 
 /* Two rows at once (see dw_body.inc); NULL where it does not apply. */
 dw_row_fn ert_dw_row2_select_ref(int64_t kh, int64_t kw, int64_t sw, int64_t sh, int64_t dh);
 dw_row_fn ert_dw_row2_select_avx2(int64_t kh, int64_t kw, int64_t sw, int64_t sh, int64_t dh);
 dw_row_fn ert_dw_row2_select_avx512(int64_t kh, int64_t kw, int64_t sw, int64_t sh,
                                     int64_t dh);
+dw_row_fn ert_dw_row2_select_neon(int64_t kh, int64_t kw, int64_t sw, int64_t sh, int64_t dh);
 
 /* Copies n floats (one padded-plane row) with the level's vectors. */
 typedef void (*dw_copy_fn)(float *d, const float *s, int64_t n);
 void ert_dw_copy_ref(float *d, const float *s, int64_t n);
 void ert_dw_copy_avx2(float *d, const float *s, int64_t n);
 void ert_dw_copy_avx512(float *d, const float *s, int64_t n);
+void ert_dw_copy_neon(float *d, const float *s, int64_t n);
 
 /* Floats a vector kernel may read past the last output's last tap, per row. */
 #define DW_ROW_OVERREAD 16

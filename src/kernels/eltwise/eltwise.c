@@ -261,11 +261,19 @@ static const ert_kernel k_avx512 = {"binary.avx512", ERT_ISA_AVX512, supports, N
 static const ert_kernel k_avx2 = {"binary.avx2", ERT_ISA_AVX2, supports, NULL, NULL, plan,
                                   run_avx2};
 #endif
+#if defined(__aarch64__)
+static ert_status run_neon(ert_kctx *k) { return run_isa(k, ert_ew_row_neon); }
+static const ert_kernel k_neon = {"binary.neon", ERT_ISA_NEON, supports, NULL, NULL, plan,
+                                  run_neon};
+#endif
 static const ert_kernel k_generic = {"binary.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
                                      plan, run_ref};
 
 const ert_kernel *const ert_binary_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &k_avx512, &k_avx2,
+#endif
+#if defined(__aarch64__)
+    &k_neon,
 #endif
     &k_generic, NULL};

@@ -10,8 +10,8 @@
  *                 one row, a per-channel bias is rows of H*W against a constant, a row
  *                 broadcast is rows against one row; anything else walks its outer dims
  *                 with the same vector row kernel. In place (Y aliasing A or B) is safe.
- * <isa> is generic, avx2 or avx512; unary.generic only takes Sigmoid, Swish, Tanh, Gelu and
- * Elu (the reference is as fast on the piecewise-linear ones).
+ * <isa> is generic, avx2, avx512 or neon; unary.generic only takes Sigmoid, Swish, Tanh,
+ * Gelu and Elu (the reference is as fast on the piecewise-linear ones).
  */
 #ifndef ERT_ELTWISE_H
 #define ERT_ELTWISE_H

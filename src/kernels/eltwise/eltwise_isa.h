@@ -19,5 +19,7 @@ void ert_ew_row_avx2(ert_ew_op op, int64_t n, const float *a, int sa, const floa
                      float *y);
 void ert_ew_row_avx512(ert_ew_op op, int64_t n, const float *a, int sa, const float *b, int sb,
                        float *y);
+void ert_ew_row_neon(ert_ew_op op, int64_t n, const float *a, int sa, const float *b, int sb,
+                     float *y);
 
 #endif /* ERT_ELTWISE_ISA_H */

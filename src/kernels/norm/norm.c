@@ -392,47 +392,44 @@ static ert_status ln_run(ert_kctx *k)
 
 /* ---- kernel entries ---- */
 
-static ert_status sm_plan_ref(ert_kctx *k, size_t *ws) { return sm_plan_isa(k, ws, &ert_norm_fns_ref); }
-static ert_status ln_plan_ref(ert_kctx *k, size_t *ws) { return ln_plan_isa(k, ws, &ert_norm_fns_ref); }
+/* The two kernels of one ISA level: only the row primitives (norm_fns) differ. */
+#define NORM_ISA_KERNELS(ISA, NAME, FNS)                                                 \
+    static ert_status sm_plan_##NAME(ert_kctx *k, size_t *ws)                            \
+    {                                                                                    \
+        return sm_plan_isa(k, ws, &FNS);                                                 \
+    }                                                                                    \
+    static ert_status ln_plan_##NAME(ert_kctx *k, size_t *ws)                            \
+    {                                                                                    \
+        return ln_plan_isa(k, ws, &FNS);                                                 \
+    }                                                                                    \
+    static const ert_kernel sm_##NAME = {"softmax." #NAME, ISA, sm_supports, NULL, NULL, \
+                                         sm_plan_##NAME, sm_run};                        \
+    static const ert_kernel ln_##NAME = {"layernorm." #NAME, ISA, ln_supports, NULL,     \
+                                         NULL, ln_plan_##NAME, ln_run};
+
+NORM_ISA_KERNELS(ERT_ISA_GENERIC, generic, ert_norm_fns_ref)
 #if defined(__x86_64__) || defined(_M_X64)
-static ert_status sm_plan_avx2(ert_kctx *k, size_t *ws)
-{
-    return sm_plan_isa(k, ws, &ert_norm_fns_avx2);
-}
-static ert_status sm_plan_avx512(ert_kctx *k, size_t *ws)
-{
-    return sm_plan_isa(k, ws, &ert_norm_fns_avx512);
-}
-static ert_status ln_plan_avx2(ert_kctx *k, size_t *ws)
-{
-    return ln_plan_isa(k, ws, &ert_norm_fns_avx2);
-}
-static ert_status ln_plan_avx512(ert_kctx *k, size_t *ws)
-{
-    return ln_plan_isa(k, ws, &ert_norm_fns_avx512);
-}
-static const ert_kernel sm_avx512 = {"softmax.avx512", ERT_ISA_AVX512, sm_supports, NULL, NULL,
-                                     sm_plan_avx512, sm_run};
-static const ert_kernel sm_avx2 = {"softmax.avx2", ERT_ISA_AVX2, sm_supports, NULL, NULL,
-                                   sm_plan_avx2, sm_run};
-static const ert_kernel ln_avx512 = {"layernorm.avx512", ERT_ISA_AVX512, ln_supports, NULL,
-                                     NULL, ln_plan_avx512, ln_run};
-static const ert_kernel ln_avx2 = {"layernorm.avx2", ERT_ISA_AVX2, ln_supports, NULL, NULL,
-                                   ln_plan_avx2, ln_run};
+NORM_ISA_KERNELS(ERT_ISA_AVX2, avx2, ert_norm_fns_avx2)
+NORM_ISA_KERNELS(ERT_ISA_AVX512, avx512, ert_norm_fns_avx512)
 #endif
-static const ert_kernel sm_generic = {"softmax.generic", ERT_ISA_GENERIC, sm_supports, NULL,
-                                      NULL, sm_plan_ref, sm_run};
-static const ert_kernel ln_generic = {"layernorm.generic", ERT_ISA_GENERIC, ln_supports, NULL,
-                                      NULL, ln_plan_ref, ln_run};
+#if defined(__aarch64__)
+NORM_ISA_KERNELS(ERT_ISA_NEON, neon, ert_norm_fns_neon)
+#endif
 
 const ert_kernel *const ert_softmax_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &sm_avx512, &sm_avx2,
+#endif
+#if defined(__aarch64__)
+    &sm_neon,
 #endif
     &sm_generic, NULL};
 
 const ert_kernel *const ert_layernorm_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &ln_avx512, &ln_avx2,
+#endif
+#if defined(__aarch64__)
+    &ln_neon,
 #endif
     &ln_generic, NULL};

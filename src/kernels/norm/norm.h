@@ -7,7 +7,7 @@
  *   layernorm.<isa>  LayerNormalization-17 over the trailing axes from `axis`, epsilon,
  *                    scale/bias of any shape that broadcasts to the normalised dims,
  *                    the optional Mean and InvStdDev outputs (stash_type 1 only).
- * <isa> is generic, avx2 or avx512. The exp is kernels/act's (1.3 ulp); sums and the
+ * <isa> is generic, avx2, avx512 or neon. The exp is kernels/act's (1.3 ulp); sums and the
  * LayerNorm statistics are float (two passes), where the reference uses double.
  */
 #ifndef ERT_NORM_H

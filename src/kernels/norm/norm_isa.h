@@ -30,5 +30,6 @@ typedef struct norm_fns {
 extern const norm_fns ert_norm_fns_ref;
 extern const norm_fns ert_norm_fns_avx2;
 extern const norm_fns ert_norm_fns_avx512;
+extern const norm_fns ert_norm_fns_neon;
 
 #endif /* ERT_NORM_ISA_H */

@@ -5,7 +5,8 @@
  *                     count_include_pad; vector rows at stride 1 and 2, the portable
  *                     row for larger strides.
  *   globalpool.<isa>  GlobalMaxPool, GlobalAveragePool over any spatial rank.
- * <isa> is generic, avx2 or avx512. LpPool and MaxPool with Indices are declined.
+ * <isa> is generic, avx2 or avx512 (x86-64), neon (AArch64). LpPool and MaxPool with
+ * Indices are declined.
  * MaxPool ignores a NaN tap where the reference may keep one that comes first (ONNX
  * leaves NaN in MaxPool unspecified).
  */

@@ -1,6 +1,7 @@
 /*
  * pool2d.c - pool.<isa> and globalpool.<isa> (see pool.h): attributes, plan, threaded
- * run, and the portable rows (pool_body.inc at W = 1).
+ * run, and the portable rows (pool_body.inc at W = 1); the vector rows are in
+ * pool_<isa>.c (avx2, avx512 on x86-64, neon on AArch64).
  *
  * Attributes are read as src/ops/pool.c reads them (kernel_shape required; strides,
  * dilations default 1; pads default 0; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID with
@@ -398,6 +399,20 @@ static const ert_kernel g_avx512 = {"globalpool.avx512", ERT_ISA_AVX512, support
 static const ert_kernel g_avx2 = {"globalpool.avx2", ERT_ISA_AVX2, supports_global, NULL,
                                   NULL, gplan_avx2, run_global};
 #endif
+#if defined(__aarch64__)
+static ert_status plan_neon(ert_kctx *k, size_t *ws)
+{
+    return plan_isa(k, ws, ert_pool_row_select_neon);
+}
+static ert_status gplan_neon(ert_kctx *k, size_t *ws)
+{
+    return plan_global(k, ws, ert_pool_max_neon, ert_pool_sum_neon);
+}
+static const ert_kernel k_neon = {"pool.neon", ERT_ISA_NEON, supports, NULL, NULL, plan_neon,
+                                  run};
+static const ert_kernel g_neon = {"globalpool.neon", ERT_ISA_NEON, supports_global, NULL, NULL,
+                                  gplan_neon, run_global};
+#endif
 static const ert_kernel k_generic = {"pool.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
                                      plan_ref, run};
 static const ert_kernel g_generic = {"globalpool.generic", ERT_ISA_GENERIC, supports_global,
@@ -407,10 +422,16 @@ const ert_kernel *const ert_pool_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &k_avx512, &k_avx2,
 #endif
+#if defined(__aarch64__)
+    &k_neon,
+#endif
     &k_generic, NULL};
 
 const ert_kernel *const ert_global_pool_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &g_avx512, &g_avx2,
+#endif
+#if defined(__aarch64__)
+    &g_neon,
 #endif
     &g_generic, NULL};

@@ -26,12 +26,15 @@ typedef float (*pool_reduce_fn)(const float *x, int64_t n);
 pool_row_fn ert_pool_row_select_ref(bool avg, int64_t sw);
 pool_row_fn ert_pool_row_select_avx2(bool avg, int64_t sw);
 pool_row_fn ert_pool_row_select_avx512(bool avg, int64_t sw);
+pool_row_fn ert_pool_row_select_neon(bool avg, int64_t sw);
 float ert_pool_max_ref(const float *x, int64_t n);
 float ert_pool_sum_ref(const float *x, int64_t n);
 float ert_pool_max_avx2(const float *x, int64_t n);
 float ert_pool_sum_avx2(const float *x, int64_t n);
 float ert_pool_max_avx512(const float *x, int64_t n);
 float ert_pool_sum_avx512(const float *x, int64_t n);
+float ert_pool_max_neon(const float *x, int64_t n);
+float ert_pool_sum_neon(const float *x, int64_t n);
 
 /* Floats a vector kernel may read past the last output's last tap, per row. */
 #define POOL_ROW_OVERREAD 16

@@ -535,11 +535,19 @@ static const ert_kernel k_avx512 = {"resize.avx512", ERT_ISA_AVX512, supports, N
 static const ert_kernel k_avx2 = {"resize.avx2", ERT_ISA_AVX2, supports, NULL, NULL, plan_avx2,
                                   run};
 #endif
+#if defined(__aarch64__)
+static ert_status plan_neon(ert_kctx *k, size_t *ws) { return plan_isa(k, ws, &ert_rz_fns_neon); }
+static const ert_kernel k_neon = {"resize.neon", ERT_ISA_NEON, supports, NULL, NULL, plan_neon,
+                                  run};
+#endif
 static const ert_kernel k_generic = {"resize.generic", ERT_ISA_GENERIC, supports, NULL, NULL,
                                      plan_ref, run};
 
 const ert_kernel *const ert_resize_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &k_avx512, &k_avx2,
+#endif
+#if defined(__aarch64__)
+    &k_neon,
 #endif
     &k_generic, NULL};

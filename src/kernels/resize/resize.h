@@ -7,8 +7,8 @@
  *                 nearest (every nearest_mode) on any rank, leading axes included;
  *                 linear on the last two axes (any rank >= 1; the leading axes must be
  *                 provably unchanged at load time).
- * <isa> is generic, avx2 or avx512. Declined: cubic, antialias = 1 with linear, linear
- * that resizes a leading axis, non-float32 data.
+ * <isa> is generic, avx2 or avx512 (x86-64), neon (AArch64). Declined: cubic,
+ * antialias = 1 with linear, linear that resizes a leading axis, non-float32 data.
  */
 #ifndef ERT_RESIZE_H
 #define ERT_RESIZE_H

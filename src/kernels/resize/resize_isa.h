@@ -25,5 +25,6 @@ typedef struct rz_fns {
 extern const rz_fns ert_rz_fns_ref;
 extern const rz_fns ert_rz_fns_avx2;
 extern const rz_fns ert_rz_fns_avx512;
+extern const rz_fns ert_rz_fns_neon;
 
 #endif /* ERT_RESIZE_ISA_H */
