@@ -259,6 +259,14 @@ static void specials(ert_isa isa, ert_threadpool *pool)
         /* narrow N with an unfused activation: applied per task block (SE block GEMVs) */
         {.M = 1152, .N = 1, .K = 48, .act = ERT_ACT_SIGMOID, .bias = true},
         {.M = 100, .N = 7, .K = 40, .ldc_pad = 5, .act = ERT_ACT_HARD_SWISH, .res = true},
+        /* N = nr + 1 (7x7 maps): the AVX-512 kernel's tail column, in place and generated,
+         * deep K, partial row panels, every epilogue */
+        {.M = 70, .N = 49, .K = 1000, .bias = true, .res = true, .act = ERT_ACT_RELU},
+        {.M = 13, .N = 49, .K = 600, .gen_b = true, .res = true, .res_in_c = true,
+         .act = ERT_ACT_SIGMOID},
+        {.M = 40, .N = 49, .K = 50, .ldc_pad = 3, .act = ERT_ACT_PRELU, .prelu_n = 40,
+         .bias = true},
+        {.M = 21, .N = 49, .K = 7, .gen_b = true, .act = ERT_ACT_CLIP, .a_trans = true},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         run_case(isa, &cs[i], NULL, 1);

@@ -39,6 +39,8 @@ typedef struct conv_plan {
     bool pointwise;              /* B is X itself */
     ert_act_params act;          /* activation (slope re-read from S each run) */
     size_t ws_bytes;             /* what plan reported */
+    size_t gemm_ws_bytes;        /* the SGEMM's part, first; then the gather table, if any */
+    bool gather;                 /* im2col rows gathered through a table (small maps) */
 } conv_plan;
 
 _Static_assert(sizeof(conv_plan) <= ERT_STEP_PARAMS_BYTES, "conv_plan exceeds the block");
@@ -170,6 +172,19 @@ static ert_status plan_geom(ert_kctx *k)
     return ERT_OK;
 }
 
+/* Output rows narrower than this gather their im2col rows through a table of input
+ * offsets (one per tap and output pixel) built at each run in the workspace, when it is
+ * at most TABLE_MAX entries: the tap runs' per-row calls and masks were 16% of a 512x49x
+ * 4608 stride-2 3x3 conv (Intel Xeon, one thread, 7-pixel rows). */
+#define GATHER_MAX_OW 16
+#define GATHER_TABLE_MAX 65536
+
+static size_t table_bytes(const conv_plan *pl)
+{
+    size_t n = (size_t)(pl->kh * pl->kw * pl->oh * pl->ow) * sizeof(int32_t);
+    return (n + 63) / 64 * 64;
+}
+
 static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 {
     const conv_packed *p = k->packed;
@@ -178,7 +193,10 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     if (st)
         return st;
     int threads = ert_threadpool_size(k->pool);
-    pl->ws_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->oh * pl->ow, pl->kg, threads);
+    pl->gemm_ws_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->oh * pl->ow, pl->kg, threads);
+    pl->gather = !pl->pointwise && pl->ow < GATHER_MAX_OW && pl->h * pl->w <= INT32_MAX &&
+                 pl->kh * pl->kw * pl->oh * pl->ow <= GATHER_TABLE_MAX;
+    pl->ws_bytes = pl->gemm_ws_bytes + (pl->gather ? table_bytes(pl) : 0);
     *ws_bytes = pl->ws_bytes;
     return ERT_OK;
 }
@@ -190,6 +208,8 @@ typedef struct im2col_src {
     const conv_plan *pl;
     const float *x;         /* the group's first input channel of this image */
     ert_tap_run_fn tap_run; /* the kernel's ISA's tap-run writer (im2col_isa.h) */
+    const int32_t *table;   /* gather table (pl->gather), or NULL */
+    ert_tap_gather_fn gather;
 } im2col_src;
 
 /* Portable tap run (GENERIC level): short runs as plain loops, long ones as memcpy. */
@@ -206,6 +226,41 @@ static void tap_run_generic(float *restrict dst, const float *restrict src, int6
             dst[j] = src[j * s];
     for (int64_t j = hi; j < n; j++)
         dst[j] = 0.0f;
+}
+
+static void tap_gather_generic(float *restrict dst, const float *restrict src,
+                               const int32_t *idx, int64_t n)
+{
+    for (int64_t j = 0; j < n; j++)
+        dst[j] = idx[j] >= 0 ? src[idx[j]] : 0.0f;
+}
+
+static ert_tap_gather_fn tap_gather_of(ert_isa isa)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == ERT_ISA_AVX512)
+        return ert_tap_gather_avx512;
+    if (isa == ERT_ISA_AVX2)
+        return ert_tap_gather_avx2;
+#endif
+    (void)isa;
+    return tap_gather_generic;
+}
+
+/* table[t * OH*OW + p] = offset in a channel plane of tap t (ky, kx) at output pixel p,
+ * -1 where it falls in the padding. */
+static void build_table(const conv_plan *pl, int32_t *table)
+{
+    int64_t ohw = pl->oh * pl->ow;
+    for (int64_t t = 0; t < pl->kh * pl->kw; t++) {
+        int64_t ky = t / pl->kw, kx = t % pl->kw;
+        for (int64_t p = 0; p < ohw; p++) {
+            int64_t ih = (p / pl->ow) * pl->sh + ky * pl->dh - pl->ph;
+            int64_t iw = (p % pl->ow) * pl->sw + kx * pl->dw - pl->pw;
+            bool in = ih >= 0 && ih < pl->h && iw >= 0 && iw < pl->w;
+            table[t * ohw + p] = in ? (int32_t)(ih * pl->w + iw) : -1;
+        }
+    }
 }
 
 static ert_tap_run_fn tap_run_of(ert_isa isa)
@@ -248,6 +303,10 @@ static const float *im2col_row(const void *ctx, int64_t k, int64_t n0, int64_t n
     const conv_plan *pl = src->pl;
     int64_t taps = pl->kh * pl->kw, ci = k / taps, ky = (k % taps) / pl->kw, kx = k % pl->kw;
     const float *xc = src->x + ci * pl->h * pl->w;
+    if (src->table) {
+        src->gather(buf, xc, src->table + (k % taps) * pl->oh * pl->ow + n0, nc);
+        return buf;
+    }
     int64_t oh = n0 / pl->ow, ow = n0 % pl->ow, off = kx * pl->dw - pl->pw;
     /* a whole output row's in-image span: the same for every row of this tap (the
      * divisions once per call, not per row: a 7-wide row is 7 floats to move) */
@@ -283,18 +342,23 @@ static ert_status run(ert_kctx *k)
     if (k->ws_bytes < pl->ws_bytes)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
                            k->ws_bytes, pl->ws_bytes);
+    int32_t *table = NULL;
+    if (pl->gather) {
+        table = (int32_t *)((char *)k->ws + pl->gemm_ws_bytes);
+        build_table(pl, table);
+    }
     for (int64_t n = 0; n < pl->nb; n++)
         for (int64_t gi = 0; gi < pl->group; gi++) {
             const float *xg = x + (n * pl->c + gi * pl->cg) * hw;
             int64_t yoff = (n * pl->m + gi * pl->mg) * ohw;
-            im2col_src src = {pl, xg, tap_run_of(p->isa)};
+            im2col_src src = {pl, xg, tap_run_of(p->isa), table, tap_gather_of(p->isa)};
             ert_sgemm_b bs = pl->pointwise ? (ert_sgemm_b){.data = xg, .ld = hw}
                                            : (ert_sgemm_b){.row = im2col_row, .ctx = &src};
             ep.bias = bias ? bias + gi * pl->mg : NULL;
             ep.residual = res ? res + yoff : NULL;
             ep.act_row0 = gi * pl->mg;
             ert_sgemm_packed(p->isa, pl->mg, ohw, pl->kg, p->a + (size_t)gi * p->group_floats,
-                             &bs, y + yoff, ohw, &ep, k->ws, k->ws_bytes, k->pool);
+                             &bs, y + yoff, ohw, &ep, k->ws, pl->gemm_ws_bytes, k->pool);
         }
     return ERT_OK;
 }
@@ -407,7 +471,7 @@ static void rows_task(void *arg, int64_t t, int tid)
     const float *xg = j->x + (n * pl->c + gi * pl->cg) * hw;
     const float *w = j->p->a + (size_t)gi * j->p->group_floats;
     float *buf = j->ws + (size_t)tid * 4 * ROWS_NB, *yg = j->y + (n * pl->m + gi * pl->mg) * ohw;
-    im2col_src src = {pl, xg, tap_run_of(j->p->isa)};
+    im2col_src src = {pl, xg, tap_run_of(j->p->isa), NULL, NULL};
     ert_rows_fma_fn fma = rows_fma_of(j->p->isa);
     for (int64_t m = 0; m < pl->mg; m++)
         for (int64_t i = 0; i < nc; i++)

@@ -63,6 +63,19 @@ void ert_tap_run_avx2(float *restrict dst, const float *restrict src, int64_t lo
     zero_run(dst + hi, n - hi);
 }
 
+void ert_tap_gather_avx2(float *restrict dst, const float *restrict src, const int32_t *idx,
+                         int64_t n)
+{
+    for (int64_t j = 0; j < n; j += VL) {
+        __m256i m = head_mask(n - j < VL ? n - j : VL);
+        __m256i vi = _mm256_maskload_epi32(idx + j, m);
+        __m256i in = _mm256_and_si256(m, _mm256_cmpgt_epi32(vi, _mm256_set1_epi32(-1)));
+        __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), src, vi,
+                                            _mm256_castsi256_ps(in), 4);
+        _mm256_maskstore_ps(dst + j, m, v);
+    }
+}
+
 /* y += w * x over n floats, masked tail. */
 static void axpy_run(float *restrict y, float w, const float *x, int64_t n)
 {

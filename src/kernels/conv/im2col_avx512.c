@@ -66,6 +66,18 @@ void ert_tap_run_avx512(float *restrict dst, const float *restrict src, int64_t 
     zero_run(dst + hi, n - hi);
 }
 
+void ert_tap_gather_avx512(float *restrict dst, const float *restrict src, const int32_t *idx,
+                           int64_t n)
+{
+    for (int64_t j = 0; j < n; j += VL) {
+        __mmask16 m = n - j >= VL ? (__mmask16)0xFFFF : head_mask(n - j);
+        __m512i vi = _mm512_maskz_loadu_epi32(m, idx + j);
+        __mmask16 in = _mm512_mask_cmpge_epi32_mask(m, vi, _mm512_setzero_si512());
+        __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, vi, src, 4);
+        _mm512_mask_storeu_ps(dst + j, m, v);
+    }
+}
+
 /* y += w * x over n floats, masked tail. */
 static void axpy_run(float *restrict y, float w, const float *x, int64_t n)
 {

@@ -25,6 +25,17 @@ void ert_tap_run_avx2(float *restrict dst, const float *restrict src, int64_t lo
 void ert_tap_run_avx512(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
                         int64_t n, int64_t s);
 
+/* dst[j] = idx[j] >= 0 ? src[idx[j]] : 0 for j in [0, n): a row of a small output map
+ * (conv_gemm.c's gather table) in one pass of vector gathers, where the tap runs of 7- or
+ * 14-pixel output rows cost more in calls and masks than in moving floats. */
+typedef void (*ert_tap_gather_fn)(float *restrict dst, const float *restrict src,
+                                  const int32_t *idx, int64_t n);
+
+void ert_tap_gather_avx2(float *restrict dst, const float *restrict src, const int32_t *idx,
+                         int64_t n);
+void ert_tap_gather_avx512(float *restrict dst, const float *restrict src, const int32_t *idx,
+                           int64_t n);
+
 /* y[j] += sum_{r < nr} w[r] * rows[r][j] for j in [0, n), 1 <= nr <= 4: the few-output-
  * channel conv (conv.rows) adds four im2col rows per pass over its accumulators. */
 typedef void (*ert_rows_fma_fn)(float *restrict y, const float *const *rows, const float *w,

@@ -152,21 +152,28 @@ static void block_k(const ert_sgemm_tile *t, int64_t K, blocking *bl)
     bl->kc = K > 0 ? ceil_div(K, bl->nkb) : 0;
 }
 
-static void block_sizes(const ert_sgemm_tile *t, int64_t M, int64_t N, int64_t K, int threads,
+static void block_sizes(const sgemm_impl *im, int64_t M, int64_t N, int64_t K, int threads,
                         blocking *bl)
 {
+    const ert_sgemm_tile *t = &im->tile;
     block_k(t, K, bl);
     bl->nc_cap = N < SGEMM_NC ? round_up(N > 0 ? N : 1, t->nr) : SGEMM_NC;
     int64_t mc = SGEMM_L2_A_BYTES / ((int64_t)sizeof(float) * (bl->kc > 0 ? bl->kc : 1));
     bl->mc = (mc / t->mr > 0 ? mc / t->mr : 1) * t->mr;
+    /* One strip (N = 49 with the tail column): the A block streams past it once per K
+     * block whatever its height, so one row block; a generated B (im2col) is then built
+     * once instead of once per row block (a 512x49x4608 stride-2 3x3 conv, Intel Xeon,
+     * one thread: 1.80 -> see bench/RESULTS.md). */
+    if (N <= t->nr + (im->tail1 ? 1 : 0))
+        bl->mc = round_up(M > 0 ? M : 1, t->mr);
     bl->nc = bl->nc_cap;
     bl->tm = ceil_div(M, bl->mc);
     bl->tn = ceil_div(N, bl->nc);
-    /* Enough tasks to balance threads: narrow the column blocks first (B strips stay
-     * whole), then split the rows into that many even blocks (whole tiles, never below
-     * two): 160 rows for 4 tasks are 4 x 40, not 48 + 48 + 48 + 16, which left one of
-     * two threads a third idle on a 7x7 layer. */
-    int64_t want = 2 * (int64_t)threads;
+    /* Enough tasks to balance threads (one thread: one task): narrow the column blocks
+     * first (B strips stay whole), then split the rows into that many even blocks (whole
+     * tiles, never below two): 160 rows for 4 tasks are 4 x 40, not 48 + 48 + 48 + 16,
+     * which left one of two threads a third idle on a 7x7 layer. */
+    int64_t want = threads > 1 ? 2 * (int64_t)threads : 1;
     while (bl->tm * bl->tn < want && bl->nc > 2 * t->nr) {
         bl->nc = round_up(bl->nc / 2, t->nr);
         bl->tn = ceil_div(N, bl->nc);
@@ -187,7 +194,7 @@ static size_t slice_floats(const blocking *bl)
 size_t ert_sgemm_ws_bytes(ert_isa isa, int64_t M, int64_t N, int64_t K, int n_threads)
 {
     blocking bl;
-    block_sizes(&impl_of(isa)->tile, M, N, K, 1, &bl);
+    block_sizes(impl_of(isa), M, N, K, 1, &bl);
     return slice_floats(&bl) * sizeof(float) * (size_t)(n_threads > 0 ? n_threads : 1);
 }
 
@@ -359,10 +366,18 @@ static void run_kblock(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n0, i
     a.ldc = j->ldc;
     a.accumulate = !first || j->res_in_c;
     a.last = last;
+    /* a last strip one column wider than nr (N = 49): one call, if the kernel takes it
+     * and the column lies in the same rows (in place or generated, not a packed strip) */
+    bool tail = j->im->tail1 && !j->b->packed && (j->direct || j->b->row);
     for (int64_t c0 = 0; c0 < nc; c0 += t->nr) {
         set_strip(j, &a, n0, c0, nc, k0, kc, bp);
+        bool wide = tail && nc - c0 == t->nr + 1;
+        if (wide)
+            a.n = t->nr + 1;
         for (int64_t i = m0; i < m0 + mc; i += t->mr)
             run_tile(j, &a, i, m0 + mc, n0 + c0, k0);
+        if (wide)
+            break;
     }
 }
 
@@ -419,7 +434,7 @@ void ert_sgemm_packed(ert_isa isa, int64_t M, int64_t N, int64_t K, const float 
     sgemm_job j = {.im = impl_of(isa), .isa = ert_sgemm_isa(isa), .M = M, .N = N, .K = K,
                    .pa = packed_a, .b = b, .C = C, .ldc = ldc, .ep = ep, .ws = ws};
     int threads = ert_threadpool_size(pool);
-    block_sizes(&j.im->tile, M, N, K, threads, &j.bl);
+    block_sizes(j.im, M, N, K, threads, &j.bl);
     j.slice = slice_floats(&j.bl);
     fuse_epilogue(&j);
     j.defer_act = j.post_act && N < SGEMM_DEFER_ACT_N;

@@ -115,4 +115,4 @@ static void ukr_avx2(const sgemm_ukr_args *p)
         ukr_nv1(p);
 }
 
-const sgemm_impl ert_sgemm_impl_avx2 = {{MR, 2 * VL, VL}, ukr_avx2};
+const sgemm_impl ert_sgemm_impl_avx2 = {{MR, 2 * VL, VL}, ukr_avx2, false};

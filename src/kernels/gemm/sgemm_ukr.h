@@ -24,7 +24,7 @@ typedef struct sgemm_ukr_args {
     int64_t ldb;         /* row stride of b: sw when packed, B's ld when read in place */
     float *c;            /* C tile's first element */
     int64_t ldc;
-    int m, n;            /* rows (<= mr) and columns (<= sw) stored */
+    int m, n;            /* rows (<= mr) and columns (<= sw; sw + 1 where tail1) stored */
     bool accumulate;     /* C += acc (not the first K block) */
     bool last;           /* last K block: the epilogue fields below apply */
     const float *bias;   /* bias of the tile's row 0, or NULL */
@@ -78,6 +78,7 @@ static inline void sgemm_prefetch_tile(const sgemm_ukr_args *p, int width)
 typedef struct sgemm_impl {
     ert_sgemm_tile tile;
     sgemm_ukr_fn ukr;
+    bool tail1; /* ukr also takes n = nr + 1 on a full strip: column nr at b[nr] of each row */
 } sgemm_impl;
 
 /* One per ISA translation unit. */
