@@ -10,8 +10,9 @@
  *   8x48   221-227 / 219-229 / 202-211 / 200    14x32  197-207 / 195-213 / 182-197 / 165
  *   12x32  193-202 / 205-226 / 194-198 / 165    6x64   215-222 / 208-231 / 194-196 / 163
  * (the 49-wide case gains from the column kernels, which need 8 rows). Narrow last strips
- * use 1- or 2-column variants (sw = 16, 32); 1-4 leftover columns (N = 49, 196) use
- * column kernels (below) that cost a few FMAs per k instead of a 16-wide vector's 8.
+ * use 1- or 2-column variants (sw = 16, 32). A 49th column (7x7 maps) is computed in the
+ * full strip's call (ukr_body's tail); other 1-4 leftover columns (N = 196) use column
+ * kernels (below) that cost a few FMAs per k instead of a 16-wide vector's 8.
  * SGEMM512_MR / SGEMM512_NV override the tile for such experiments.
  */
 #include <immintrin.h>
