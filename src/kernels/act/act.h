@@ -54,4 +54,8 @@ void ert_act_f32(const ert_act_params *a, float *x, int64_t n, int64_t channel);
 void ert_act_f32_isa(ert_isa isa, const ert_act_params *a, float *x, int64_t n,
                      int64_t channel);
 
+/* rows x n floats, rows ld apart (a GEMM tile), in place; row r is channel ch0 + r. */
+void ert_act_f32_rows_isa(ert_isa isa, const ert_act_params *a, float *x, int64_t rows,
+                          int64_t n, int64_t ld, int64_t ch0);
+
 #endif /* ERT_ACT_H */

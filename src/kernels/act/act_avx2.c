@@ -53,5 +53,6 @@ static inline __m256 v_pow2i(__m256i i)
     } while (0)
 #define ACT_ENTRY ert_act_f32_avx2
 #define ACT_COPY_ENTRY ert_act_f32_copy_avx2
+#define ACT_ROWS_ENTRY ert_act_f32_rows_avx2
 #define ACT_EXP_ENTRY ert_act_exp_f32_avx2
 #include "kernels/act/act_body.inc"

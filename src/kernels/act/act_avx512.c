@@ -50,5 +50,6 @@ static inline __m512 v_pow2i(__m512i i)
     } while (0)
 #define ACT_ENTRY ert_act_f32_avx512
 #define ACT_COPY_ENTRY ert_act_f32_copy_avx512
+#define ACT_ROWS_ENTRY ert_act_f32_rows_avx512
 #define ACT_EXP_ENTRY ert_act_exp_f32_avx512
 #include "kernels/act/act_body.inc"

@@ -28,6 +28,15 @@ void ert_act_f32_copy_neon(const ert_act_params *a, const float *src, float *dst
                            int64_t channel);
 
 /* y = exp(x) in place, same error as the activations' exp (act.c). */
+void ert_act_f32_rows_ref(const ert_act_params *a, float *x, int64_t rows, int64_t n,
+                          int64_t ld, int64_t ch0);
+void ert_act_f32_rows_avx2(const ert_act_params *a, float *x, int64_t rows, int64_t n,
+                           int64_t ld, int64_t ch0);
+void ert_act_f32_rows_avx512(const ert_act_params *a, float *x, int64_t rows, int64_t n,
+                             int64_t ld, int64_t ch0);
+void ert_act_f32_rows_neon(const ert_act_params *a, float *x, int64_t rows, int64_t n,
+                           int64_t ld, int64_t ch0);
+
 void ert_act_exp_f32_isa(ert_isa isa, float *x, int64_t n);
 void ert_act_exp_f32_ref(float *x, int64_t n);
 void ert_act_exp_f32_avx2(float *x, int64_t n);

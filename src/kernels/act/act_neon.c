@@ -57,5 +57,6 @@ static inline float32x4_t v_pow2i(int32x4_t i)
 #define V_POW2I(i) v_pow2i(i)
 #define ACT_ENTRY ert_act_f32_neon
 #define ACT_COPY_ENTRY ert_act_f32_copy_neon
+#define ACT_ROWS_ENTRY ert_act_f32_rows_neon
 #define ACT_EXP_ENTRY ert_act_exp_f32_neon
 #include "kernels/act/act_body.inc"

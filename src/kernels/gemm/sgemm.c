@@ -349,8 +349,7 @@ static void run_tile(const sgemm_job *j, sgemm_ukr_args *a, int64_t i, int64_t m
     }
     j->im->ukr(a);
     if (a->last && j->post_act && !j->defer_act)
-        for (int r = 0; r < a->m; r++)
-            ert_act_f32_isa(j->isa, &ep->act, a->c + r * j->ldc, a->n, ep->act_row0 + i + r);
+        ert_act_f32_rows_isa(j->isa, &ep->act, a->c, a->m, a->n, j->ldc, ep->act_row0 + i);
 }
 
 /* One K block of the task's rows [m0, m0+mc) x columns [n0, n0+nc), B already packed:
@@ -392,8 +391,7 @@ static void post_act_block(const sgemm_job *j, int64_t m0, int64_t mc, int64_t n
         ert_act_f32_isa(j->isa, &ep->act, c, mc * nc, ep->act_row0 + m0);
         return;
     }
-    for (int64_t r = 0; r < mc; r++)
-        ert_act_f32_isa(j->isa, &ep->act, c + r * j->ldc, nc, ep->act_row0 + m0 + r);
+    ert_act_f32_rows_isa(j->isa, &ep->act, c, mc, nc, j->ldc, ep->act_row0 + m0);
 }
 
 static void run_task(void *arg, int64_t task, int tid)
