@@ -150,20 +150,15 @@ typedef struct bench_io {
     ert_tensor *own;           /* n_in + n_out temporaries */
     ert_tensor **in, **out;    /* ERT_KCTX_MIN_SLOTS or more slots each */
     int slots;
-    void *params, *ws, *packed;
 } bench_io;
 
-static void bench_free(bench_io *b, int n, const ert_kernel *kern)
+static void bench_free(bench_io *b, int n)
 {
     for (int i = 0; b->own && i < n; i++)
         ert_tensor_free_data(&b->own[i]);
-    if (b->packed && kern->free_packed)
-        kern->free_packed(b->packed);
     free(b->own);
     free(b->in);
     free(b->out);
-    free(b->params);
-    free(b->ws);
     memset(b, 0, sizeof *b);
 }
 
@@ -188,10 +183,8 @@ static ert_status bench_setup(bench_io *b, const ert_graph *g, const ert_node *n
     b->own = calloc((size_t)tot + 1, sizeof(ert_tensor));
     b->in = calloc((size_t)b->slots, sizeof(ert_tensor *));
     b->out = calloc((size_t)b->slots, sizeof(ert_tensor *));
-    b->params = aligned_alloc(64, ERT_STEP_PARAMS_BYTES);
-    if (!b->own || !b->in || !b->out || !b->params)
+    if (!b->own || !b->in || !b->out)
         return ERT_ERR_NO_MEMORY;
-    memset(b->params, 0, ERT_STEP_PARAMS_BYTES);
     for (int i = 0; i < n->n_inputs; i++) {
         int v = n->inputs[i];
         if (v < 0)
@@ -211,7 +204,7 @@ static ert_status bench_setup(bench_io *b, const ert_graph *g, const ert_node *n
     for (int i = 0; i < n->n_outputs; i++)
         b->out[i] = n->outputs[i] >= 0 ? &b->own[n->n_inputs + i] : NULL;
     *k = (ert_kctx){.node = n, .version = n->version, .n_in = n->n_inputs, .in = b->in,
-                    .n_out = n->n_outputs, .out = b->out, .err = err, .params = b->params};
+                    .n_out = n->n_outputs, .out = b->out, .err = err};
     ert_status st = n->op->infer(k);
     for (int i = 0; i < n->n_outputs && st == ERT_OK; i++)
         if (b->out[i] && ert_tensor_alloc(b->out[i]) != ERT_OK)
@@ -225,52 +218,109 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median of up to TUNE_REPS timed runs after a warm-up; < 0 if a run fails. */
-static double time_runs(const ert_kernel *kern, ert_kctx *k)
+/* One candidate being timed: its own parameter block, packed weights and workspace, the
+ * node's inputs and outputs shared with the other candidates. */
+typedef struct cand_run {
+    const ert_kernel *kern;
+    ert_kctx k;
+    ert_err err;
+    void *params, *packed, *ws;
+    uint64_t ns[TUNE_REPS], total;
+    int reps;
+    bool ok;
+} cand_run;
+
+static void cand_free(cand_run *c)
 {
-    if (kern->run(k) != ERT_OK) /* warm-up: caches, page faults */
-        return -1;
-    uint64_t ns[TUNE_REPS], total = 0;
-    int reps = 0;
-    while (reps < TUNE_REPS && total < TUNE_MAX_NS_PER_KERNEL) {
-        uint64_t t0 = now_ns();
-        if (kern->run(k) != ERT_OK)
-            return -1;
-        ns[reps] = now_ns() - t0;
-        total += ns[reps++];
-    }
-    qsort(ns, (size_t)reps, sizeof ns[0], cmp_u64);
-    return (double)ns[reps / 2];
+    if (c->packed && c->kern->free_packed)
+        c->kern->free_packed(c->packed);
+    free(c->params);
+    free(c->ws);
 }
 
-/* Median wall time of kern on n; < 0 if it cannot be timed. */
-static double time_kernel(ert_tuner *t, const ert_graph *g, const ert_node *n,
-                          const ert_kernel *kern)
+/* Pack, plan and run kern once (the warm-up: caches, page faults); false if it cannot. */
+static bool cand_prepare(ert_tuner *t, const ert_graph *g, const ert_node *n, const ert_kctx *k0,
+                         const ert_kernel *kern, cand_run *c)
+{
+    c->kern = kern;
+    c->k = *k0;
+    c->k.err = &c->err;
+    if (!(c->params = aligned_alloc(64, ERT_STEP_PARAMS_BYTES)))
+        return false;
+    memset(c->params, 0, ERT_STEP_PARAMS_BYTES);
+    c->k.params = c->params;
+    if (kern->pack && kern->pack(n, g, &c->packed, &c->err) != ERT_OK)
+        return false;
+    c->k.packed = c->packed;
+    c->k.pool = t->pool;
+    size_t ws = 0;
+    if (kern->plan && kern->plan(&c->k, &ws) != ERT_OK)
+        return false;
+    if (ws && !(c->ws = aligned_alloc(64, (ws + 63) & ~(size_t)63)))
+        return false;
+    c->k.ws = c->ws;
+    c->k.ws_bytes = ws;
+    return kern->run(&c->k) == ERT_OK;
+}
+
+/* The candidates take turns, one timed run each per round, so a burst of load on a shared
+ * machine (another tenant, hypervisor steal) falls on all of them instead of on whichever
+ * was being timed: timed one after another, the pick for a layer changed from load to load
+ * on a noisy Zen 4. Each candidate's median of up to TUNE_REPS runs; a slow one stops
+ * after TUNE_MAX_NS_PER_KERNEL. Returns the fastest index and its median in *best_ns
+ * (< 0: none could be timed). */
+static int time_alternating(cand_run *c, int nc, double *best_ns)
+{
+    for (int rep = 0; rep < TUNE_REPS; rep++)
+        for (int i = 0; i < nc; i++) {
+            if (!c[i].ok || c[i].total >= TUNE_MAX_NS_PER_KERNEL)
+                continue;
+            uint64_t t0 = now_ns();
+            c[i].ok = c[i].kern->run(&c[i].k) == ERT_OK;
+            c[i].ns[c[i].reps] = now_ns() - t0;
+            c[i].total += c[i].ns[c[i].reps++];
+        }
+    int best = 0;
+    *best_ns = -1;
+    for (int i = 0; i < nc; i++) {
+        if (!c[i].ok || c[i].reps == 0)
+            continue;
+        qsort(c[i].ns, (size_t)c[i].reps, sizeof c[i].ns[0], cmp_u64);
+        double med = (double)c[i].ns[c[i].reps / 2];
+        if (*best_ns < 0 || med < *best_ns) {
+            best = i;
+            *best_ns = med;
+        }
+    }
+    return best;
+}
+
+/* Times every candidate on n (random inputs, the model's constants); the fastest index,
+ * 0 with *best_ns < 0 if none could be timed. */
+static int time_candidates(ert_tuner *t, const ert_graph *g, const ert_node *n,
+                           const ert_kernel **cand, int nc, double *best_ns)
 {
     ert_err err = {0};
     bench_io b = {0};
-    ert_kctx k;
-    double med = -1;
-    size_t ws = 0;
-    if (bench_setup(&b, g, n, &k, &err) != ERT_OK ||
-        (kern->pack && kern->pack(n, g, &b.packed, &err) != ERT_OK))
+    ert_kctx k0;
+    int best = 0;
+    *best_ns = -1;
+    cand_run *c = calloc((size_t)nc, sizeof *c);
+    if (!c || bench_setup(&b, g, n, &k0, &err) != ERT_OK)
         goto done;
-    k.packed = b.packed;
-    k.pool = t->pool;
-    if (kern->plan && kern->plan(&k, &ws) != ERT_OK)
-        goto done;
-    if (ws && !(b.ws = aligned_alloc(64, (ws + 63) & ~(size_t)63)))
-        goto done;
-    k.ws = b.ws;
-    k.ws_bytes = ws;
     /* contexts run with subnormals flushed by default (util/fpmode.h): time it so */
     ert_fpmode caller = ert_fpmode_get();
     ert_fpmode_set(ert_fpmode_flushing(caller));
-    med = time_runs(kern, &k);
+    for (int i = 0; i < nc; i++)
+        c[i].ok = cand_prepare(t, g, n, &k0, cand[i], &c[i]);
+    best = time_alternating(c, nc, best_ns);
     ert_fpmode_set(caller);
 done:
-    bench_free(&b, n->n_inputs + n->n_outputs, kern);
-    return med;
+    for (int i = 0; c && i < nc; i++)
+        cand_free(&c[i]);
+    free(c);
+    bench_free(&b, n->n_inputs + n->n_outputs);
+    return best;
 }
 
 static bool all_float_inputs(const ert_graph *g, const ert_node *n)
@@ -311,15 +361,8 @@ int ert_tuner_pick(ert_tuner *t, const ert_graph *g, const ert_node *n, const er
         return 0;
     }
     uint64_t t0 = now_ns();
-    int best = 0;
-    double best_ns = -1;
-    for (int i = 0; i < nc; i++) {
-        double ns = time_kernel(t, g, n, cand[i]);
-        if (ns >= 0 && (best_ns < 0 || ns < best_ns)) {
-            best = i;
-            best_ns = ns;
-        }
-    }
+    double best_ns;
+    int best = time_candidates(t, g, n, cand, nc, &best_ns);
     t->spent_ns += now_ns() - t0;
     t->n_timed++;
     if (best_ns >= 0 && add_entry(t, key, cand[best]->name, best_ns) == ERT_OK)

@@ -3,7 +3,8 @@
  *
  * For a step with several candidate kernels whose input shapes are all known at load
  * time, the tuner runs each candidate on the real shapes (random inputs, the model's
- * constants), a few repetitions, and keeps the one with the lowest median, as
+ * constants), a few repetitions taken in turns (one run of each candidate per round, so
+ * load bursts on a shared machine hit them all), and keeps the one with the lowest median, as
  * TensorRT's tactic selection does. Results go to a timing cache keyed by the layer's
  * signature (op, input shapes and dtypes, attributes), the ISA level, the thread count
  * and the CPU model, so a second build of the same or a similar model times nothing.
