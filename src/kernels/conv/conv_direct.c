@@ -7,7 +7,9 @@
  * by stride phase: phase p = j % sw at offset p * pl + j / sw, pl = ceil(wp / sw). The
  * input column of output pixel ox under tap kx is ox * sw + kx * dw, i.e. phase
  * (kx * dw) % sw, index ox + (kx * dw) / sw: consecutive pixels are consecutive floats
- * for every stride. Tasks: (channel block, output row), block-major.
+ * for every stride. Tasks: (output row, channel block), row-major: the blocks of one
+ * output row read the same C x KH staged rows while they are in L2 (block-major order
+ * streamed the whole staged image from L3 once per block).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -206,7 +208,8 @@ static void row_task(void *arg, int64_t t, int tid)
     (void)tid;
     const direct_job *j = arg;
     const direct_plan *pl = j->pl;
-    int64_t blk = t / pl->oh, oy = t % pl->oh, m0 = blk * j->p->mb;
+    int64_t blocks = (pl->m + j->p->mb - 1) / j->p->mb;
+    int64_t oy = t / blocks, blk = t % blocks, m0 = blk * j->p->mb;
     int64_t ohw = pl->oh * pl->ow, yoff = (j->n * pl->m + m0) * ohw + oy * pl->ow;
     direct_row_args a = {
         .stage = j->stage, .c = pl->c, .kh = pl->kh, .kw = pl->kw, .hp = pl->hp,
