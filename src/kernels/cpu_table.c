@@ -61,6 +61,7 @@ static const ert_kernel_family k_table[] = {
     ERT_FAMILY(DIV, ert_binary_kernels),
     ERT_FAMILY(MAX, ert_binary_kernels),
     ERT_FAMILY(MIN, ert_binary_kernels),
+    ERT_FAMILY(POW, ert_binary_kernels), /* Pow(x, 2) only */
     /* 2-D float32 pooling */
     ERT_FAMILY(MAX_POOL, ert_pool_kernels),
     ERT_FAMILY(AVERAGE_POOL, ert_pool_kernels),

@@ -25,6 +25,7 @@ typedef struct ew_plan {
     int64_t rows, inner;                /* prod(dims), inner row length */
     int ia, ib;                         /* inner strides of A and B (0 or 1) */
     int64_t total;                      /* output elements */
+    bool square;                        /* Pow(x, 2): B is A */
 } ew_plan;
 
 _Static_assert(sizeof(ew_plan) <= ERT_STEP_PARAMS_BYTES, "ew_plan exceeds the block");
@@ -129,6 +130,7 @@ static bool op_of(int id, ert_ew_op *op)
     case ERT_OP_DIV: *op = EW_DIV; return true;
     case ERT_OP_MAX: *op = EW_MAX; return true;
     case ERT_OP_MIN: *op = EW_MIN; return true;
+    case ERT_OP_POW: *op = EW_MUL; return true; /* x^2 only: x * x (is_square) */
     default: return false;
     }
 }
@@ -138,17 +140,39 @@ static bool is_f32(const ert_graph *g, int v)
     return v >= 0 && g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
 }
 
+/* Pow(x, 2) with the exponent a float32 constant scalar: x * x, which is what a correctly
+ * rounded powf returns for every x, NaN and infinities included (YOLO heads' box
+ * decoding, decomposed variances); the exponent float32, int32 or int64. Other exponents
+ * stay on the reference kernel. */
+static bool is_square(const ert_node *n, const ert_graph *g)
+{
+    if (n->op->id != ERT_OP_POW || n->inputs[1] < 0)
+        return false;
+    const ert_value *e = &g->values[n->inputs[1]];
+    if (e->kind != ERT_VALUE_CONST || !e->t.data || ert_tensor_numel(&e->t) != 1)
+        return false;
+    switch (e->t.dtype) {
+    case ERT_DTYPE_FLOAT32: return ((const float *)e->t.data)[0] == 2.0f;
+    case ERT_DTYPE_INT64: return ((const int64_t *)e->t.data)[0] == 2;
+    case ERT_DTYPE_INT32: return ((const int32_t *)e->t.data)[0] == 2;
+    default: return false;
+    }
+}
+
 /* Two float32 inputs with numpy broadcasting: Add..Div from opset 7 (earlier versions
- * broadcast with axis/broadcast attributes), Max/Min from opset 8 (two inputs only). */
+ * broadcast with axis/broadcast attributes), Max/Min from opset 8 (two inputs only);
+ * Pow when it is a square (is_square). */
 static bool supports(const ert_node *n, const ert_graph *g)
 {
     ert_ew_op op;
     if (!n->op || !op_of(n->op->id, &op))
         return false;
+    if (n->op->id == ERT_OP_POW && !is_square(n, g))
+        return false;
     int min_version = (op == EW_MAX || op == EW_MIN) ? 8 : 7;
     int n_in = n->n_inputs - n->n_captures;
     return n->version >= min_version && n_in == 2 && n->n_outputs >= 1 &&
-           is_f32(g, n->inputs[0]) && is_f32(g, n->inputs[1]) &&
+           is_f32(g, n->inputs[0]) && (is_f32(g, n->inputs[1]) || n->op->id == ERT_OP_POW) &&
            is_f32(g, n->outputs[0]);
 }
 
@@ -162,8 +186,9 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     int64_t st[3][ERT_MAX_RANK];
     memset(pl, 0, sizeof *pl);
     op_of(k->node->op->id, &pl->op);
+    pl->square = k->node->op->id == ERT_OP_POW;
     ert_bcast_strides(k->in[0], rank, y->dims, st[0]);
-    ert_bcast_strides(k->in[1], rank, y->dims, st[1]);
+    ert_bcast_strides(pl->square ? k->in[0] : k->in[1], rank, y->dims, st[1]);
     ert_strides(rank, y->dims, st[2]);
     int64_t cd[ERT_MAX_RANK], cs[3][ERT_MAX_RANK];
     int cr = 0;
@@ -241,7 +266,7 @@ static ert_status run_isa(ert_kctx *k, ert_ew_row_fn row)
     const ew_plan *pl = k->params;
     if (pl->total <= 0)
         return ERT_OK;
-    ew_task c = {pl, row, k->in[0]->data, k->in[1]->data, k->out[0]->data, 0};
+    ew_task c = {pl, row, k->in[0]->data, k->in[pl->square ? 0 : 1]->data, k->out[0]->data, 0};
     if (pl->rows == 1) {
         c.per_task = EW_CHUNK;
         ert_parallel_for(k->pool, (pl->inner + EW_CHUNK - 1) / EW_CHUNK, flat_task, &c);
