@@ -348,10 +348,31 @@ def matmul_models(out):
         [bn("s", "y", 5, "bn")[0]], A, [vi("y", [3, 5])],
         [const("mw", rnd(8, 5)), const("mb", rnd(1, 5))] + bn("s", "y", 5, "bn")[1],
         ["MatMul=0", "BatchNormalization=0", "Gemm=1"])
+    # batched A (a transformer's Linear): Reshape -> Gemm -> Reshape, bias one row
     opt(out, "matmul_3d.onnx",
         [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])],
         [vi("a3", [2, 3, 8])], [vi("y", [2, 3, 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
-        ["MatMul=1", "note=not_a_2-D"])
+        ["MatMul=0", "Add=0", "Gemm=1", "Reshape=2"])
+    opt(out, "matmul_4d_row_bias.onnx",
+        [node("MatMul", ["a4", "mw"], ["m"]), node("Add", ["mb3", "m"], ["y"])],
+        [vi("a4", [2, 2, 3, 8])], [vi("y", [2, 2, 3, 5])],
+        [const("mw", rnd(8, 5)), const("mb3", rnd(1, 1, 5))],
+        ["MatMul=0", "Gemm=1", "Reshape=2"])
+    opt(out, "matmul_3d_symbolic_batch.onnx",
+        [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])],
+        [vi("a3", ["N", 3, 8])], [vi("y", ["N", 3, 5])],
+        [const("mw", rnd(8, 5)), const("mb", rnd(1))], ["MatMul=0", "Gemm=1", "Reshape=2"])
+    # a bias that varies along the rows, and two unknown leading dims: not fused
+    opt(out, "matmul_3d_matrix_bias.onnx",
+        [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb2"], ["y"])],
+        [vi("a3", [2, 3, 8])], [vi("y", [2, 3, 5])],
+        [const("mw", rnd(8, 5)), const("mb2", rnd(3, 5))],
+        ["MatMul=1", "Gemm=0", "note=varies_along_the_rows"])
+    opt(out, "matmul_3d_two_unknown.onnx",
+        [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])],
+        [vi("a3", ["N", "T", 8])], [vi("y", ["N", "T", 5])],
+        [const("mw", rnd(8, 5)), const("mb", rnd(5))],
+        ["MatMul=1", "Gemm=0", "note=more_than_one_leading_dim"])
     opt(out, "matmul_add_symbolic.onnx",
         [node("MatMul", ["a", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"])], [vi("a", ["N", 8])],
         [vi("y", ["N", 5])], [const("mw", rnd(8, 5)), const("mb", rnd(5))],
