@@ -98,18 +98,41 @@ size_t ert_sgemm_packed_a_floats(ert_isa isa, int64_t M, int64_t K)
     return (size_t)round_up(round_up(M, mr) * K, 16);
 }
 
-void ert_sgemm_pack_a(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
-                      int64_t a_cs, float *dst)
+void ert_sgemm_pack_a_scaled(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
+                             int64_t a_cs, float alpha, float *dst)
 {
-    int mr = impl_of(isa)->tile.mr;
+    const sgemm_impl *im = impl_of(isa);
+    int mr = im->tile.mr;
     for (int64_t i0 = 0; i0 < M; i0 += mr) {
         float *panel = dst + i0 * K;
-        for (int64_t k = 0; k < K; k++)
-            for (int r = 0; r < mr; r++)
-                panel[k * mr + r] = i0 + r < M ? A[(i0 + r) * a_rs + k * a_cs] : 0.0f;
+        int rows = M - i0 < mr ? (int)(M - i0) : mr;
+        if (a_cs == 1 && rows == mr && im->pack_panel) {
+            im->pack_panel(A + i0 * a_rs, a_rs, K, alpha, panel);
+        } else if (a_cs == 1 || rows == 1) { /* unit stride along K: row by row */
+            for (int r = 0; r < rows; r++) {
+                const float *src = A + (i0 + r) * a_rs;
+                for (int64_t k = 0; k < K; k++)
+                    panel[k * mr + r] = alpha * src[k * a_cs];
+            }
+            for (int r = rows; r < mr; r++)
+                for (int64_t k = 0; k < K; k++)
+                    panel[k * mr + r] = 0.0f;
+        } else { /* unit stride along M (a transposed A): k by k */
+            for (int64_t k = 0; k < K; k++) {
+                const float *src = A + i0 * a_rs + k * a_cs;
+                for (int r = 0; r < mr; r++)
+                    panel[k * mr + r] = r < rows ? alpha * src[r * a_rs] : 0.0f;
+            }
+        }
     }
     size_t used = (size_t)(round_up(M, mr) * K), total = ert_sgemm_packed_a_floats(isa, M, K);
     memset(dst + used, 0, (total - used) * sizeof(float));
+}
+
+void ert_sgemm_pack_a(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
+                      int64_t a_cs, float *dst)
+{
+    ert_sgemm_pack_a_scaled(isa, M, K, A, a_rs, a_cs, 1.0f, dst);
 }
 
 size_t ert_sgemm_packed_b_floats(ert_isa isa, int64_t K, int64_t N)

@@ -7,6 +7,7 @@
  */
 #include <immintrin.h>
 
+#include "kernels/gemm/pack_x86.h"
 #include "kernels/gemm/sgemm_ukr.h"
 
 #define MR 6
@@ -115,4 +116,9 @@ static void ukr_avx2(const sgemm_ukr_args *p)
         ukr_nv1(p);
 }
 
-const sgemm_impl ert_sgemm_impl_avx2 = {{MR, 2 * VL, VL}, ukr_avx2, false};
+static void pack_panel_avx2(const float *a, int64_t a_rs, int64_t K, float alpha, float *panel)
+{
+    sgemm_pack_panel_x86(a, a_rs, K, alpha, panel, MR);
+}
+
+const sgemm_impl ert_sgemm_impl_avx2 = {{MR, 2 * VL, VL}, ukr_avx2, false, pack_panel_avx2};

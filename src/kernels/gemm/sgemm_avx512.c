@@ -17,6 +17,7 @@
  */
 #include <immintrin.h>
 
+#include "kernels/gemm/pack_x86.h"
 #include "kernels/gemm/sgemm_ukr.h"
 
 #ifndef SGEMM512_MR
@@ -275,5 +276,12 @@ static void ukr_avx512(const sgemm_ukr_args *p)
     }
 }
 
+static void pack_panel_avx512(const float *a, int64_t a_rs, int64_t K, float alpha,
+                              float *panel)
+{
+    sgemm_pack_panel_x86(a, a_rs, K, alpha, panel, SGEMM512_MR);
+}
+
 const sgemm_impl ert_sgemm_impl_avx512 = {{SGEMM512_MR, SGEMM512_NV * VL, VL}, ukr_avx512,
-                                         SGEMM512_TAIL1};
+                                         SGEMM512_TAIL1,
+                                         SGEMM512_MR <= 8 ? pack_panel_avx512 : NULL};

@@ -57,4 +57,4 @@ static void ukr_neon(const sgemm_ukr_args *p)
     }
 }
 
-const sgemm_impl ert_sgemm_impl_neon = {{MR, NR, NR}, ukr_neon, false};
+const sgemm_impl ert_sgemm_impl_neon = {{MR, NR, NR}, ukr_neon, false, NULL};

@@ -39,4 +39,4 @@ UKR_VECTORIZE static void ukr_generic(const sgemm_ukr_args *p)
     }
 }
 
-const sgemm_impl ert_sgemm_impl_generic = {{MR, NR, NR}, ukr_generic, false};
+const sgemm_impl ert_sgemm_impl_generic = {{MR, NR, NR}, ukr_generic, false, NULL};

@@ -75,10 +75,15 @@ static inline void sgemm_prefetch_tile(const sgemm_ukr_args *p, int width)
     }
 }
 
+/* Packs one full panel (mr rows, contiguous along K, a_rs apart) times alpha. */
+typedef void (*sgemm_pack_panel_fn)(const float *a, int64_t a_rs, int64_t K, float alpha,
+                                    float *panel);
+
 typedef struct sgemm_impl {
     ert_sgemm_tile tile;
     sgemm_ukr_fn ukr;
     bool tail1; /* ukr also takes n = nr + 1 on a full strip: column nr at b[nr] of each row */
+    sgemm_pack_panel_fn pack_panel; /* NULL: the portable loop packs A */
 } sgemm_impl;
 
 /* One per ISA translation unit. */

@@ -97,36 +97,11 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 /* ---- packing ---- */
 
-/* op(A) (strides a_rs, a_cs) times alpha into sgemm's packed-A layout (gemm.h): panels
- * of mr rows, K groups of mr floats, rows past M and the tail zero. Both source
- * orders get a unit-stride inner loop on one side. */
+/* op(A) (strides a_rs, a_cs) times alpha into sgemm's packed-A layout (gemm.h). */
 static void pack_a_scaled(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
                           int64_t a_cs, float alpha, float *dst)
 {
-    int mr = ert_sgemm_tile_of(isa).mr;
-    for (int64_t i0 = 0; i0 < M; i0 += mr) {
-        float *panel = dst + i0 * K;
-        int rows = M - i0 < mr ? (int)(M - i0) : mr;
-        if (a_cs == 1 || rows == 1) {
-            for (int r = 0; r < rows; r++) {
-                const float *src = A + (i0 + r) * a_rs;
-                for (int64_t k = 0; k < K; k++)
-                    panel[k * mr + r] = alpha * src[k * a_cs];
-            }
-            for (int r = rows; r < mr; r++)
-                for (int64_t k = 0; k < K; k++)
-                    panel[k * mr + r] = 0.0f;
-        } else {
-            for (int64_t k = 0; k < K; k++) {
-                const float *src = A + i0 * a_rs + k * a_cs;
-                for (int r = 0; r < mr; r++)
-                    panel[k * mr + r] = r < rows ? alpha * src[r * a_rs] : 0.0f;
-            }
-        }
-    }
-    size_t used = (size_t)(ceil_div(M, mr) * mr * K);
-    size_t total = ert_sgemm_packed_a_floats(isa, M, K);
-    memset(dst + used, 0, (total - used) * sizeof(float));
+    ert_sgemm_pack_a_scaled(isa, M, K, A, a_rs, a_cs, alpha, dst);
 }
 
 static bool is_f32(const ert_graph *g, int v)
