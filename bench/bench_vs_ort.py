@@ -15,8 +15,9 @@ engine is a fresh process that loads the model, runs --warmup untimed inferences
              (graph optimisation 'all', intraOpNumThreads T, interOpNumThreads 1)
 All rounds' timed runs are pooled: median, min and p90 per engine, the ratio of the
 medians (edgert / ORT, > 1 means edgert is slower) and the range of the per-round ratios
-(how much the ratio moved between rounds). Each process's peak RSS comes from wait4()
-(the kernel's ru_maxrss of that child; ORT's includes Node.js itself).
+(how much the ratio moved between rounds). Each process's peak RSS is its own VmHWM
+(/proc/self/status, reported in its JSON; ORT's includes Node.js itself); wait4()'s
+ru_maxrss is only a fallback (Linux carries it across exec from this driver).
 
 GFLOP/s = 2 x MACs / median, with MACs from edgert's JSON (Conv/ConvTranspose/Gemm/MatMul
 on the shapes of the run, tools/macs.h). % of peak is against the FP32 FMA peak of T
@@ -77,9 +78,12 @@ def sh(cmd, timeout=None):
 
 
 def sh_rss(cmd, timeout):
-    """Runs cmd; returns (rc, stdout, stderr, peak RSS in MiB of that child alone). wait4()
+    """Runs cmd; returns (rc, stdout, stderr, peak RSS in MiB of that child). wait4()
     reaps the child itself, so its own rusage (ru_maxrss, KiB on Linux) is read, not the
-    running maximum over all children that RUSAGE_CHILDREN would give."""
+    running maximum over all children that RUSAGE_CHILDREN would give. But Linux carries
+    ru_maxrss across exec, so a child of this (~111 MiB) process never reads below this
+    process's own peak: both engines therefore report their VmHWM themselves (edgert's
+    peak_rss_mb, ort_bench.js's vmhwm_mb) and this value is only the fallback."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = []
     timer = threading.Timer(timeout, lambda: (killed.append(True), p.kill()))
@@ -155,7 +159,7 @@ def run_edgert(edgert, model, in_name, inp, warmup, repeat, threads, timeout):
     if rc != 0 or not js:
         raise RuntimeError(f"edgert rc={rc}: {last_line(err) or last_line(out)}")
     d = json.loads(js[-1])
-    d["rss_mb"] = rss
+    d["rss_mb"] = d.get("peak_rss_mb") or rss  # edgert's own VmHWM (see sh_rss)
     return d
 
 
@@ -167,7 +171,7 @@ def run_ort(model, in_name, inp, warmup, repeat, threads, timeout):
     if rc != 0 or not js:
         raise RuntimeError(f"ORT rc={rc}: {last_line(err) or last_line(out)}")
     d = json.loads(js[-1])
-    d["rss_mb"] = rss
+    d["rss_mb"] = d.get("vmhwm_mb") or rss  # Node's own VmHWM (see sh_rss)
     return d
 
 
@@ -459,7 +463,7 @@ def write_report(args, env, rows, table, cg):
     md.append("GFLOP/s = 2 x MACs / median latency; % peak = GFLOP/s / the FP32 peak of the row's threads "
               "('peak GFLOP/s'). edgert / ORT is the ratio of the pooled medians; 'per-round ratio' is the range "
               "of the rounds' own ratios (their spread is the measurement's noise). RSS is each process's peak "
-              "resident set (wait4 ru_maxrss, largest over the rounds); ORT's includes Node.js. 'ORT cores busy' "
+              "resident set (its own VmHWM, largest over the rounds); ORT's includes Node.js. 'ORT cores busy' "
               "= ORT's process CPU time / wall time over its timed runs.")
     if cg:
         md += ["", f"**Instruction count (callgrind, repeatable):** one `{cg['name']}` {cg['shp']} inference "

@@ -89,7 +89,14 @@ async function main() {
   const cpuPerWall = (cpu.user + cpu.system) / 1e3 / (Number(process.hrtime.bigint() - wall0) / 1e6);
   let version = '?';
   try { version = require('onnxruntime-node/package.json').version; } catch (e) { /* keep '?' */ }
-  console.log(JSON.stringify({ ort_version: version, load_ms: loadMs, cpu_per_wall: cpuPerWall, times_ms: times }));
+  // Peak RSS of this process image (VmHWM): wait4's ru_maxrss would include the peak of
+  // the driver that spawned it, which Linux carries across exec.
+  let vmhwmMb = null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) vmhwmMb = Number(m[1]) / 1024;
+  } catch (e) { /* not Linux: the driver falls back to wait4 */ }
+  console.log(JSON.stringify({ ort_version: version, load_ms: loadMs, cpu_per_wall: cpuPerWall, vmhwm_mb: vmhwmMb, times_ms: times }));
 }
 
 main().catch((e) => { console.error('ort_bench.js:', e && e.message ? e.message : e); process.exit(1); });

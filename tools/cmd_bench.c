@@ -336,8 +336,22 @@ static double pct_of_peak(double gflops, double peak)
     return peak > 0 ? 100.0 * gflops / peak : 0;
 }
 
+/* Peak resident set of this process image: VmHWM of /proc/self/status where there is one.
+ * getrusage's ru_maxrss is the fallback only: Linux carries it across exec, so a process
+ * started by a large parent (the Python benchmark driver: 111 MiB) reported the parent's
+ * peak, not its own. */
 static double peak_rss_mb(void)
 {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    if (kb >= 0)
+        return (double)kb / 1024.0;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
