@@ -77,20 +77,21 @@ static const char *refusal(const ert_edit *e, int mi, int ai)
     return bias_refusal(e, pu_other_input(e, ai, y), y);
 }
 
-/* The bias of a batched MatMul (a row, see bias_refusal) as a 1-D constant; -1 on failure. */
+/* The bias of a batched MatMul (a row, see bias_refusal) as Gemm's C: itself when its
+ * rank is <= 2 (scalar, [N], [1, N]), else a 1-D copy of its values; -1 on failure. */
 static int bias_as_row(ert_edit *e, int cv, const char *name)
 {
     const ert_tensor *c = pu_const(e, cv);
+    if (c->rank <= 2)
+        return cv;
     int64_t n = ert_tensor_numel(c);
-    double vals[1];
-    double *v = n <= 1 ? vals : malloc(sizeof(double) * (size_t)n);
+    double *v = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     if (!v)
         return -1;
     for (int64_t i = 0; i < n; i++)
         v[i] = ert_load_f64(c->dtype, c->data, i);
     int r = pu_new_const(e, name, c->dtype, 1, &n, v);
-    if (v != vals)
-        free(v);
+    free(v);
     return r;
 }
 

@@ -166,6 +166,7 @@ typedef struct direct_job {
     bool clamp, slope_in_kernel;
     float lo, hi;
     int64_t n;               /* the image */
+    int64_t blocks;          /* channel blocks of mb */
 } direct_job;
 
 /* d[i] = s[off + i * step] where that lies in [0, w), else 0, for i < n: zeros, the
@@ -208,8 +209,7 @@ static void row_task(void *arg, int64_t t, int tid)
     (void)tid;
     const direct_job *j = arg;
     const direct_plan *pl = j->pl;
-    int64_t blocks = (pl->m + j->p->mb - 1) / j->p->mb;
-    int64_t oy = t / blocks, blk = t % blocks, m0 = blk * j->p->mb;
+    int64_t oy = t / j->blocks, blk = t % j->blocks, m0 = blk * j->p->mb;
     int64_t ohw = pl->oh * pl->ow, yoff = (j->n * pl->m + m0) * ohw + oy * pl->ow;
     direct_row_args a = {
         .stage = j->stage, .c = pl->c, .kh = pl->kh, .kw = pl->kw, .hp = pl->hp,
@@ -255,10 +255,10 @@ static ert_status run_isa(ert_kctx *k, direct_row_fn row)
     if (s)
         j.act.slope = s;
     plan_epilogue(&j);
-    int64_t blocks = (pl->m + p->mb - 1) / p->mb;
+    j.blocks = (pl->m + p->mb - 1) / p->mb;
     for (j.n = 0; j.n < pl->nb && pl->oh * pl->ow > 0; j.n++) {
         ert_parallel_for(k->pool, pl->c * pl->hp, stage_task, &j);
-        ert_parallel_for(k->pool, blocks * pl->oh, row_task, &j);
+        ert_parallel_for(k->pool, j.blocks * pl->oh, row_task, &j);
     }
     return ERT_OK;
 }

@@ -151,12 +151,9 @@ static bool is_square(const ert_node *n, const ert_graph *g)
     const ert_value *e = &g->values[n->inputs[1]];
     if (e->kind != ERT_VALUE_CONST || !e->t.data || ert_tensor_numel(&e->t) != 1)
         return false;
-    switch (e->t.dtype) {
-    case ERT_DTYPE_FLOAT32: return ((const float *)e->t.data)[0] == 2.0f;
-    case ERT_DTYPE_INT64: return ((const int64_t *)e->t.data)[0] == 2;
-    case ERT_DTYPE_INT32: return ((const int32_t *)e->t.data)[0] == 2;
-    default: return false;
-    }
+    ert_dtype dt = e->t.dtype;
+    return (dt == ERT_DTYPE_FLOAT32 || dt == ERT_DTYPE_INT64 || dt == ERT_DTYPE_INT32) &&
+           ert_load_f64(dt, e->t.data, 0) == 2.0;
 }
 
 /* Two float32 inputs with numpy broadcasting: Add..Div from opset 7 (earlier versions

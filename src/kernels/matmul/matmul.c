@@ -97,13 +97,6 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 /* ---- packing ---- */
 
-/* op(A) (strides a_rs, a_cs) times alpha into sgemm's packed-A layout (gemm.h). */
-static void pack_a_scaled(ert_isa isa, int64_t M, int64_t K, const float *A, int64_t a_rs,
-                          int64_t a_cs, float alpha, float *dst)
-{
-    ert_sgemm_pack_a_scaled(isa, M, K, A, a_rs, a_cs, alpha, dst);
-}
-
 static bool is_f32(const ert_graph *g, int v)
 {
     return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
@@ -155,7 +148,7 @@ static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, v
         p->a = aligned_alloc(MM_ALIGN, align_up(bytes > 0 ? bytes : MM_ALIGN));
         if (!p->a)
             goto oom;
-        pack_a_scaled(isa, p->am, p->ak, a->data, ta ? 1 : p->ak, ta ? p->am : 1, alpha, p->a);
+        ert_sgemm_pack_a_scaled(isa, p->am, p->ak, a->data, ta ? 1 : p->ak, ta ? p->am : 1, alpha, p->a);
     }
     if (is_const(g, n->inputs[1]) && (b->rank == 2 || (b->rank == 1 && !gemm))) {
         p->bk = b->rank == 1 ? b->dims[0] : b->dims[tb ? 1 : 0];
@@ -476,7 +469,7 @@ static void one_gemm(const mm_job *j, const float *a, const float *b, float *y,
     const float *pa = j->pa;
     if (!pa) {
         float *dst = (float *)slot;
-        pack_a_scaled(j->p->isa, pl->M, pl->K, a, pl->a_rs, pl->a_cs, pl->alpha, dst);
+        ert_sgemm_pack_a_scaled(j->p->isa, pl->M, pl->K, a, pl->a_rs, pl->a_cs, pl->alpha, dst);
         pa = dst;
     }
     gather_b gb = {b, pl->b_ld};
@@ -664,7 +657,7 @@ static ert_status run(ert_kctx *k)
         j.pa = p->a;
     else if (pl->a_shared && !pl->gemv) {
         float *dst = (float *)ws_at(j.ws, pl->shared_off);
-        pack_a_scaled(p->isa, pl->M, pl->K, j.a, pl->a_rs, pl->a_cs, pl->alpha, dst);
+        ert_sgemm_pack_a_scaled(p->isa, pl->M, pl->K, j.a, pl->a_rs, pl->a_cs, pl->alpha, dst);
         j.pa = dst;
     }
     if (pl->count == 1)
