@@ -34,6 +34,8 @@ typedef struct dw_plan {
     dw_row_fn row;                 /* row kernel of this level and geometry */
     dw_row_fn row2;                /* two-row kernel (NULL: none for this geometry) */
     dw_copy_fn copy;               /* the level's row copy */
+    dw_copy_split_fn copy_split;   /* its copy split by column phase (dw_split) */
+    bool split;                    /* the plane's rows are split by column phase */
     act_fn act_run;                /* the level's activation (NULL: none) */
     ert_act_params act;            /* activation; slope re-read from S each run */
 } dw_plan;
@@ -98,6 +100,19 @@ static inline void f4_store_n(float *p, f4 a, int n)
 {
     memcpy(p, a.v, sizeof(float) * (size_t)n);
 }
+/* the even / odd lanes of a, b */
+static inline f4 f4_even(f4 a, f4 b)
+{
+    f4 r = {{a.v[0], a.v[2], b.v[0], b.v[2]}};
+    return r;
+}
+
+static inline f4 f4_odd(f4 a, f4 b)
+{
+    f4 r = {{a.v[1], a.v[3], b.v[1], b.v[3]}};
+    return r;
+}
+
 /* p[0], p[s], p[2s], p[3s] */
 static inline f4 f4_load_s(const float *p, int64_t s)
 {
@@ -114,6 +129,8 @@ static inline f4 f4_load_s(const float *p, int64_t s)
 #define V_FMA(a, b, c) f4_fma(a, b, c)
 #define V_LOAD_S2(p) f4_load_s(p, 2)
 #define V_LOAD_S(p, s) f4_load_s(p, s)
+#define V_EVEN(a, b) f4_even(a, b)
+#define V_ODD(a, b) f4_odd(a, b)
 #define V_LOAD_N(p, n) f4_load_n(p, n)
 #define V_STORE_N(p, v, n) f4_store_n(p, v, n)
 #define DW_SFX ref
@@ -220,6 +237,7 @@ static ert_status plan_isa(ert_kctx *k, size_t *ws_bytes, act_fn act_run)
     }
     pl->band_rows = pl->band_oh > 0 ? (pl->band_oh - 1) * pl->sh + span : 0;
     pl->plane_floats = ert_round16((size_t)(pl->band_rows * pl->ra.ps));
+    pl->split = dw_split(pl->ra.sw, pl->ra.dw);
     pl->threads = ert_threadpool_size(k->pool);
     if ((st = ert_dw_plan_act(k, pl->c, &pl->act)))
         return st;
@@ -260,7 +278,9 @@ static void pad_band(const dw_plan *pl, const float *xc, float *p, int64_t oy0, 
         rows = pl->hp - r_first;
     for (int64_t b = 0; b < rows; b++) {
         int64_t iy = r_first + b - pl->ph;
-        if (iy >= 0 && iy < pl->h && len > 0)
+        if (iy >= 0 && iy < pl->h && len > 0 && pl->split)
+            pl->copy_split(p + b * ps, ps / 2, j0, xc + iy * pl->w + i0, len);
+        else if (iy >= 0 && iy < pl->h && len > 0)
             pl->copy(p + b * ps + j0, xc + iy * pl->w + i0, len);
         else if (banded)
             memset(p + b * ps, 0, sizeof(float) * (size_t)ps);
@@ -342,24 +362,27 @@ static ert_status plan_ref(ert_kctx *k, size_t *ws)
     dw_plan *pl = k->params;
     if (st != ERT_OK)
         return st;
-    pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
-    pl->row2 = ert_dw_row2_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
+    pl->row = ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->ra.dw);
+    pl->row2 = ert_dw_row2_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh,
+                                      pl->ra.dw);
     pl->copy = ert_dw_copy_ref;
+    pl->copy_split = ert_dw_copy_split_ref;
     return ERT_OK;
 }
 static const ert_kernel k_generic = {"dwconv.generic", ERT_ISA_GENERIC, ert_dwconv_supports,
                                      NULL, NULL, plan_ref, run};
 #if defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__)
 /* A vector level without a row for this stride (> 2) runs the portable row. */
-static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t),
-                          dw_row_fn (*sel2)(int64_t, int64_t, int64_t, int64_t, int64_t),
-                          dw_copy_fn copy)
+static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_t, int64_t),
+                          dw_row2_select_fn sel2, dw_copy_fn copy, dw_copy_split_fn split)
 {
     dw_plan *pl = k->params;
+    const dw_row_args *ra = &pl->ra;
     pl->copy = copy;
-    dw_row_fn f = sel(pl->ra.kh, pl->ra.kw, pl->ra.sw);
-    pl->row = f ? f : ert_dw_row_select_ref(pl->ra.kh, pl->ra.kw, pl->ra.sw);
-    pl->row2 = sel2(pl->ra.kh, pl->ra.kw, pl->ra.sw, pl->sh, pl->ra.dh);
+    pl->copy_split = split;
+    dw_row_fn f = sel(ra->kh, ra->kw, ra->sw, ra->dw);
+    pl->row = f ? f : ert_dw_row_select_ref(ra->kh, ra->kw, ra->sw, ra->dw);
+    pl->row2 = sel2(ra->kh, ra->kw, ra->sw, pl->sh, ra->dh, ra->dw);
     return ERT_OK;
 }
 #endif
@@ -367,13 +390,14 @@ static ert_status fix_row(ert_kctx *k, dw_row_fn (*sel)(int64_t, int64_t, int64_
 static ert_status plan_avx2(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, ert_act_f32_avx2);
-    return st ? st : fix_row(k, ert_dw_row_select_avx2, ert_dw_row2_select_avx2, ert_dw_copy_avx2);
+    return st ? st : fix_row(k, ert_dw_row_select_avx2, ert_dw_row2_select_avx2, ert_dw_copy_avx2,
+                               ert_dw_copy_split_avx2);
 }
 static ert_status plan_avx512(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, ert_act_f32_avx512);
     return st ? st : fix_row(k, ert_dw_row_select_avx512, ert_dw_row2_select_avx512,
-                               ert_dw_copy_avx512);
+                               ert_dw_copy_avx512, ert_dw_copy_split_avx512);
 }
 static const ert_kernel k_avx2 = {"dwconv.avx2", ERT_ISA_AVX2, ert_dwconv_supports, NULL,
                                   NULL, plan_avx2, run};
@@ -384,7 +408,8 @@ static const ert_kernel k_avx512 = {"dwconv.avx512", ERT_ISA_AVX512, ert_dwconv_
 static ert_status plan_neon(ert_kctx *k, size_t *ws)
 {
     ert_status st = plan_isa(k, ws, ert_act_f32_neon);
-    return st ? st : fix_row(k, ert_dw_row_select_neon, ert_dw_row2_select_neon, ert_dw_copy_neon);
+    return st ? st : fix_row(k, ert_dw_row_select_neon, ert_dw_row2_select_neon, ert_dw_copy_neon,
+                               ert_dw_copy_split_neon);
 }
 static const ert_kernel k_neon = {"dwconv.neon", ERT_ISA_NEON, ert_dwconv_supports, NULL, NULL,
                                   plan_neon, run};

@@ -256,6 +256,9 @@ static void block_task(void *arg, int64_t t, int tid)
     const float *x = c->x + (n * pl->c + c0) * g->h * g->w, *wk = c->w + blk * g->kh * g->kw * vl;
     const float *z = c->z ? c->z + (n * pl->c + c0) * ohw : NULL;
     float *y = c->y + (n * pl->c + c0) * ohw;
+    /* an activation without Z (which comes before it) or per-channel slopes runs on the
+     * interleaved band in one call: whole vectors, in L1; else on each output plane */
+    bool post_o = pl->post && !z && pl->act.kind != ERT_ACT_PRELU;
     for (int64_t oy0 = 0; oy0 < g->oh; oy0 += pl->band_oh) {
         int64_t rows = g->oh - oy0 < pl->band_oh ? g->oh - oy0 : pl->band_oh;
         int64_t r0 = oy0 * g->sh, nr = p_rows(g, rows);
@@ -263,9 +266,11 @@ static void block_task(void *arg, int64_t t, int tid)
             zero_pad_rows(pl, p, r0, nr, vl);
         pl->fns->pack_in(g, x, nc, p, r0, r0 + nr);
         pl->fns->compute(g, p, wk, bias, o, rows);
+        if (post_o)
+            pl->post(&c->act, o, rows * g->ow * vl, c0);
         pl->fns->unpack_out(g, o, nc, z, pl->lo, pl->hi, y, oy0 * g->ow, (oy0 + rows) * g->ow);
     }
-    for (int64_t i = 0; pl->post && i < nc; i++)
+    for (int64_t i = 0; pl->post && !post_o && i < nc; i++)
         pl->post(&c->act, y + i * ohw, ohw, c0 + i);
 }
 

@@ -39,6 +39,8 @@ static inline void store_n(float *p, float32x4_t v, int n)
 #define V_ADD(a, b) vaddq_f32(a, b)
 #define V_FMA(a, b, c) vfmaq_f32(c, a, b) /* c + a * b, one rounding (as x86's fmadd) */
 #define V_LOAD_S2(p) (vld2q_f32(p).val[0]) /* p[0], p[2], p[4], p[6] (reads 8 floats) */
+#define V_EVEN(a, b) vuzp1q_f32(a, b)
+#define V_ODD(a, b) vuzp2q_f32(a, b)
 #define V_LOAD_N(p, n) load_n(p, n)
 #define V_STORE_N(p, v, n) store_n(p, v, n)
 #define DW_SFX neon
