@@ -61,6 +61,9 @@ static void usage(FILE *f)
             "  -j, --json                     print one JSON line instead of the report\n"
             "  -p, --profile                  per layer: fused ops, kernel, output shape,\n"
             "                                 MACs, median time, share, GFLOP/s, %% of peak\n"
+            "      --tactics                  how each layer's kernel was chosen where it had\n"
+            "                                 several: every candidate's timed median, the\n"
+            "                                 timing cache, or the heuristic order and why\n"
             "  -h, --help                     show this help and exit\n"
             "Kernel selection (bench tunes by default, as trtexec does):\n"
             "%s"
@@ -69,7 +72,7 @@ static void usage(FILE *f)
             "median_ms, mean_ms, p90_ms, p99_ms, max_ms, throughput_ips, macs, gmacs,\n"
             "gmacs_is_min, gflops, peak_gflops, peak_pct, peak_rss_mb, profile, times_ms\n"
             "(every timed run, in order) and with --profile 'layers' (name, op, fused,\n"
-            "kernel, shape, macs, median_ms, share_pct, gflops, peak_pct).\n"
+            "kernel, tactics, shape, macs, median_ms, share_pct, gflops, peak_pct).\n"
             "\n"
             "Exit status: 0 ok, 1 usage error, 2 model load error, 3 bad input data,\n"
             "4 run-time failure.\n",
@@ -84,6 +87,7 @@ typedef struct bench_args {
     long warmup;          /* untimed runs before them */
     bool json;            /* one JSON line on stdout, nothing else there */
     bool profile;         /* per-layer table */
+    bool tactics;         /* how each layer's kernel was chosen */
     cli_engine_args eng;  /* tuning, ISA cap, oracle modes (tools/engine_opts.h) */
 } bench_args;
 
@@ -136,6 +140,9 @@ static int bench_option(bench_args *a, int c, char **argv)
     case 'p':
         a->profile = true;
         return -1;
+    case 'T':
+        a->tactics = true;
+        return -1;
     default: {
         int rc = cli_engine_option(CMD, &a->eng, c, optarg);
         return rc == -2 ? cli_getopt_error(CMD, c, argv) : rc;
@@ -155,6 +162,7 @@ static int parse_bench_args(int argc, char **argv, bench_args *a)
         {"warmup", required_argument, NULL, 'w'},
         {"json", no_argument, NULL, 'j'},
         {"profile", no_argument, NULL, 'p'},
+        {"tactics", no_argument, NULL, 'T'},
         CLI_ENGINE_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -389,6 +397,8 @@ static void json_layers(const bench_state *s)
         json_str(r->step->fused);
         printf(",\"kernel\":");
         json_str(r->step->kernel);
+        printf(",\"tactics\":");
+        json_str(r->step->tactics);
         printf(",\"shape\":");
         json_str(cli_dims_str(r->step->out_rank, r->step->out_dims, sh, sizeof sh));
         printf(",\"macs\":%lld,\"median_ms\":%.6f,\"share_pct\":%.2f,\"gflops\":%.2f,"
@@ -501,6 +511,24 @@ static void print_profile(const bench_state *s)
            s->lat.median > 0 ? 100.0 * sum / s->lat.median : 0);
 }
 
+/* --tactics: the layers that had several candidate kernels, with how one was chosen (the
+ * tuner's record: tune.h). */
+static void print_tactics(const bench_state *s)
+{
+    const ert_step_profile *steps;
+    int n = ert_context_profile(s->ctx, &steps), shown = 0;
+    printf("\nkernel choices (layers with several candidates; medians timed at load, one "
+           "layer alone):\n");
+    for (int i = 0; i < n; i++) {
+        if (!steps[i].tactics || !steps[i].tactics[0])
+            continue;
+        printf("%4d  %s -> %s\n      %s\n", i, steps[i].node, steps[i].kernel, steps[i].tactics);
+        shown++;
+    }
+    if (shown == 0)
+        printf("      none\n");
+}
+
 static void free_state(bench_state *s)
 {
     cli_inputs_free(&s->ins);
@@ -532,6 +560,10 @@ int cli_cmd_bench(int argc, char **argv)
         goto out;
     if (a.profile && (rc = summarize_layers(&a, &s)) != CLI_EXIT_OK)
         goto out;
+    if (a.tactics && !a.profile) { /* the step entries, without timing another run */
+        ert_context_set_profiling(s.ctx, true);
+        ert_context_set_profiling(s.ctx, false);
+    }
     (void)ert_context_memory_info(s.ctx, &s.mem);
     if (a.json) {
         print_json(&a, &s);
@@ -540,6 +572,8 @@ int cli_cmd_bench(int argc, char **argv)
     print_summary(&a, &s);
     if (a.profile)
         print_profile(&s);
+    if (a.tactics)
+        print_tactics(&s);
 out:
     free_state(&s);
     cli_input_args_free(&a.in);

@@ -827,6 +827,7 @@ void ert_context_set_profiling(ert_context *c, bool on)
             c->prof[p].op = n->op_type;
             c->prof[p].kernel = m->steps[p].kernel ? m->steps[p].kernel->name : "reference";
             c->prof[p].fused = ert_attr_string(n, "fused_ops", "");
+            c->prof[p].tactics = m->steps[p].tactics ? m->steps[p].tactics : "";
             c->prof[p].node_index = m->steps[p].node;
         }
     }

@@ -28,6 +28,9 @@ typedef struct ert_step_profile {
     const char *kernel;      /* kernel name ("conv.gemm.avx512"), "reference" */
     const char *fused;       /* ops fused into the node ("Conv+BatchNormalization+Relu"),
                               * from its "fused_ops" attribute; "" if none */
+    const char *tactics;     /* how the kernel was chosen among several candidates
+                              * (tune.h: timings, timing cache, heuristic order and why);
+                              * "" with one candidate or none */
     int node_index;          /* index into the graph's nodes */
     int out_rank;            /* output 0's shape in the last run */
     int64_t out_dims[ERT_MAX_RANK];

@@ -22,6 +22,7 @@ typedef struct ert_step {
     int node;                  /* index into g->nodes */
     const ert_kernel *kernel;  /* fast kernel; NULL: the op's reference kernel */
     void *packed;              /* kernel->pack result (freed with kernel->free_packed) */
+    char *tactics;             /* how the kernel was chosen (ert_tuner_pick's why), or NULL */
     bool reinfer;              /* output shapes may depend on input data: infer every run */
     bool own_outputs;          /* outputs stay outside the arena (sized by run(), sequences,
                                 * data-dependent shapes) */

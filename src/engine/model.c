@@ -53,7 +53,11 @@ static ert_status choose_kernel(ert_model *m, ert_step *s, ert_tuner *t, ert_isa
     int nc = ert_cpu_kernels(n, m->g, isa, cand, 8);
     if (nc == 0)
         return ERT_OK;
-    s->kernel = cand[ert_tuner_pick(t, m->g, n, cand, nc, isa)];
+    char why[1024];
+    s->kernel = cand[ert_tuner_pick(t, m->g, n, cand, nc, isa, why, sizeof why)];
+    if (why[0] && !(s->tactics = strdup(why)))
+        return ert_errf(&m->err, ERT_ERR_NO_MEMORY, "out of memory choosing the kernel of "
+                        "node '%s'", n->name);
     if (!s->kernel->pack)
         return ERT_OK;
     ert_status st = s->kernel->pack(n, m->g, &s->packed, &m->err);
@@ -379,8 +383,11 @@ void ert_model_free(ert_model *m)
     if (!m)
         return;
     for (int i = 0; i < m->n_steps; i++)
+    {
         if (m->steps[i].packed && m->steps[i].kernel->free_packed)
             m->steps[i].kernel->free_packed(m->steps[i].packed);
+        free(m->steps[i].tactics);
+    }
     free(m->steps);
     free(m->last_use);
     free(m->producer_step);

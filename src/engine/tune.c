@@ -297,8 +297,35 @@ static int time_alternating(cand_run *c, int nc, double *best_ns)
 
 /* Times every candidate on n (random inputs, the model's constants); the fastest index,
  * 0 with *best_ns < 0 if none could be timed. */
+/* A median for reports: "1.234 ms", or "12.3 us" below 0.1 ms. */
+static void fmt_time(char *buf, size_t len, double ns)
+{
+    if (ns >= 1e5)
+        snprintf(buf, len, "%.3f ms", ns / 1e6);
+    else
+        snprintf(buf, len, "%.1f us", ns / 1e3);
+}
+
+/* "timed: NAME 1.234 ms, NAME could not run, ..." into why, the candidates in table
+ * order. */
+static void describe_timings(const cand_run *c, int nc, char *why, size_t len)
+{
+    int pos = snprintf(why, len, "timed:");
+    for (int i = 0; i < nc && pos >= 0 && (size_t)pos < len; i++) {
+        const char *sep = i ? "," : "";
+        char tm[32];
+        fmt_time(tm, sizeof tm, (double)c[i].ns[c[i].reps > 0 ? c[i].reps / 2 : 0]);
+        if (c[i].ok && c[i].reps > 0)
+            pos += snprintf(why + pos, len - (size_t)pos, "%s %s %s", sep, c[i].kern->name, tm);
+        else
+            pos += snprintf(why + pos, len - (size_t)pos, "%s %s could not run", sep,
+                            c[i].kern ? c[i].kern->name : "?");
+    }
+}
+
 static int time_candidates(ert_tuner *t, const ert_graph *g, const ert_node *n,
-                           const ert_kernel **cand, int nc, double *best_ns)
+                           const ert_kernel **cand, int nc, double *best_ns, char *why,
+                           size_t why_len)
 {
     ert_err err = {0};
     bench_io b = {0};
@@ -315,6 +342,8 @@ static int time_candidates(ert_tuner *t, const ert_graph *g, const ert_node *n,
         c[i].ok = cand_prepare(t, g, n, &k0, cand[i], &c[i]);
     best = time_alternating(c, nc, best_ns);
     ert_fpmode_set(caller);
+    if (why)
+        describe_timings(c, nc, why, why_len);
 done:
     for (int i = 0; c && i < nc; i++)
         cand_free(&c[i]);
@@ -342,27 +371,53 @@ static int pick_by_name(const ert_kernel **cand, int nc, const char *name)
     return -1;
 }
 
+/* Why the heuristic order decides n (the tuner times nothing), or NULL: time it. */
+static const char *untimed_reason(const ert_tuner *t, const ert_graph *g, const ert_node *n)
+{
+    if (!t->enabled)
+        return "tuning off";
+    if (!all_float_inputs(g, n))
+        return "inputs not all float32 (not timed)";
+    if (t->budget_ns && t->spent_ns >= t->budget_ns)
+        return "tuning budget spent";
+    return NULL;
+}
+
 int ert_tuner_pick(ert_tuner *t, const ert_graph *g, const ert_node *n, const ert_kernel **cand,
-                   int nc, ert_isa isa)
+                   int nc, ert_isa isa, char *why, size_t why_len)
 {
     char key[1024];
-    if (nc <= 1 || !make_key(t, g, n, isa, key, sizeof key))
+    if (why && why_len)
+        why[0] = '\0';
+    if (nc <= 1)
         return 0;
+    if (!make_key(t, g, n, isa, key, sizeof key)) {
+        if (why)
+            snprintf(why, why_len, "heuristic order: input shapes not known at load");
+        return 0;
+    }
     for (int i = 0; i < t->n_entries; i++)
         if (strcmp(t->entries[i].key, key) == 0) {
             int j = pick_by_name(cand, nc, t->entries[i].kernel);
             if (j >= 0) {
                 t->n_cached++;
+                char tm[32];
+                fmt_time(tm, sizeof tm, t->entries[i].ns);
+                if (why)
+                    snprintf(why, why_len, "timing cache: %s %s", t->entries[i].kernel, tm);
                 return j;
             }
         }
-    if (!t->enabled || !all_float_inputs(g, n) || (t->budget_ns && t->spent_ns >= t->budget_ns)) {
+    const char *untimed = untimed_reason(t, g, n);
+    if (untimed) {
         t->n_heuristic++;
+        if (why)
+            snprintf(why, why_len, "heuristic order: %s", untimed);
         return 0;
     }
     uint64_t t0 = now_ns();
     double best_ns;
-    int best = time_candidates(t, g, n, cand, nc, &best_ns);
+    int best = time_candidates(t, g, n, cand, nc, &best_ns, why, why_len);
     t->spent_ns += now_ns() - t0;
     t->n_timed++;
     if (best_ns >= 0 && add_entry(t, key, cand[best]->name, best_ns) == ERT_OK)

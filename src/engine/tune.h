@@ -37,9 +37,12 @@ typedef struct ert_tuner {
 
 ert_status ert_tuner_init(ert_tuner *t, const ert_load_options *opt, ert_err *err);
 
-/* Index into cand[0..nc) of the kernel to use for n. */
+/* Index into cand[0..nc) of the kernel to use for n. *why (may be NULL) gets how it was
+ * chosen, for `edgert bench --tactics`: each candidate's median when timed ("timed:
+ * conv.im2col.avx512 3.826 ms, conv.direct.avx512 4.311 ms"), "timing cache (... ms)",
+ * or "heuristic order: " and why nothing was timed; "" with one candidate. */
 int ert_tuner_pick(ert_tuner *t, const ert_graph *g, const ert_node *n, const ert_kernel **cand,
-                   int nc, ert_isa isa);
+                   int nc, ert_isa isa, char *why, size_t why_len);
 
 /* Writes the cache file if it changed; frees everything. */
 ert_status ert_tuner_finish(ert_tuner *t, ert_err *err);

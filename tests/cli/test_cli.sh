@@ -308,6 +308,16 @@ expect "bench report: latency line" 0 "latency ms +min [0-9.]+ +median [0-9.]+ .
 expect "bench --profile: per-layer table with the Conv's MACs" 0 \
     "Conv .* $(awk -v m="$MACS" 'BEGIN { printf "%.2f", m / 1e6 }') " \
     "$BIN" bench "$M/conv.onnx" --iters 3 --profile
+expect "bench --tactics: the Conv's candidates with their timed medians" 0 \
+    "timed: conv\.[a-z0-9.]+ [0-9.]+ (ms|us), conv\." "$BIN" bench "$M/conv.onnx" --iters 2 --tactics
+expect "bench --tactics --no-tune: heuristic order, and why" 0 "heuristic order: tuning off" \
+    "$BIN" bench "$M/conv.onnx" --iters 2 --tactics --no-tune
+TCACHE="$DIR/tactics.cache"
+rm -f "$TCACHE"
+"$BIN" bench "$M/conv.onnx" --iters 1 --timing-cache "$TCACHE" > /dev/null 2>&1
+expect "bench --tactics with a warm timing cache: the cached choice" 0 \
+    "timing cache: conv\.[a-z0-9.]+ [0-9.]+ (ms|us)" \
+    "$BIN" bench "$M/conv.onnx" --iters 2 --tactics --timing-cache "$TCACHE"
 # JSON: stdout alone must be one line of JSON with sane fields (checked by python).
 for prof in "" --profile; do
     if JS=$("$BIN" bench "$M/conv.onnx" --json --threads 2 --iters 7 --warmup 2 $prof 2>/dev/null) &&
@@ -332,6 +342,7 @@ if prof:
     convs = [l for l in d["layers"] if "Conv" in l["op"]]
     assert len(convs) == 1 and convs[0]["macs"] == macs, d["layers"]
     assert all(l["median_ms"] >= 0 and l["shape"] for l in d["layers"]), d["layers"]
+    assert convs[0]["tactics"].startswith("timed: "), convs[0]
 PYEOF
        ); then ok "bench --json $prof: one line, fields present and sane"
     else bad "bench --json $prof: one line, fields present and sane" "$msg" "$JS"; fi
