@@ -4,12 +4,16 @@
  *
  * Staging (per image, into the workspace): padded row r of channel c holds input row
  * r - ph; its padded columns j (input column j - pw, zero outside the image) are stored
- * by stride phase: phase p = j % sw at offset p * pl + j / sw, pl = ceil(wp / sw). The
- * input column of output pixel ox under tap kx is ox * sw + kx * dw, i.e. phase
- * (kx * dw) % sw, index ox + (kx * dw) / sw: consecutive pixels are consecutive floats
- * for every stride. Tasks: (output row, channel block), row-major: the blocks of one
- * output row read the same C x KH staged rows while they are in L2 (block-major order
- * streamed the whole staged image from L3 once per block).
+ * by stride phase: phase p = j % sw at offset p * pl + j / sw, pl = ceil(wp / sw) rounded
+ * up to 16 floats (so every phase row starts on a cache line and the taps at phase
+ * index ox are aligned loads; 3x3/2 16->32 on 80x80, Zen 4: best of 200 runs 0.234 ->
+ * 0.206 ms with the tile order below). The input column of output pixel ox under tap kx
+ * is ox * sw + kx * dw, i.e. phase (kx * dw) % sw, index ox + (kx * dw) / sw:
+ * consecutive pixels are consecutive floats for every stride. Tasks: one output row and
+ * up to DIRECT_MAX_BLOCKS channel blocks; the row kernel runs tile by tile (3 vectors of
+ * pixels), every block on a tile before the next, so the blocks read the tile's staged
+ * input from L1 (blocks outer re-read the row from L2 once per block; blocks as separate
+ * tasks before that streamed the staged image from L3 once per block).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +130,7 @@ static void plan_geometry(direct_plan *pl, const conv_geom *geo, const ert_tenso
     pl->dh = geo->d[0], pl->dw = geo->d[1], pl->ph = geo->pb[0], pl->pw = geo->pb[1];
     pl->hp = pl->oh > 0 ? (pl->oh - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1 : 0;
     pl->wp = pl->ow > 0 ? (pl->ow - 1) * pl->sw + (pl->kw - 1) * pl->dw + 1 : 0;
-    pl->phase_len = (pl->wp + pl->sw - 1) / pl->sw;
+    pl->phase_len = (int64_t)ert_round16((size_t)((pl->wp + pl->sw - 1) / pl->sw));
     pl->rs = pl->sw * pl->phase_len;
     for (int64_t kx = 0; kx < pl->kw; kx++) {
         int64_t col = kx * pl->dw;
@@ -209,13 +213,17 @@ static void row_task(void *arg, int64_t t, int tid)
     (void)tid;
     const direct_job *j = arg;
     const direct_plan *pl = j->pl;
-    int64_t oy = t / j->blocks, blk = t % j->blocks, m0 = blk * j->p->mb;
+    int64_t groups = (j->blocks + DIRECT_MAX_BLOCKS - 1) / DIRECT_MAX_BLOCKS;
+    int64_t oy = t / groups, blk = t % groups * DIRECT_MAX_BLOCKS, m0 = blk * j->p->mb;
+    int64_t nblk = j->blocks - blk < DIRECT_MAX_BLOCKS ? j->blocks - blk : DIRECT_MAX_BLOCKS;
     int64_t ohw = pl->oh * pl->ow, yoff = (j->n * pl->m + m0) * ohw + oy * pl->ow;
     direct_row_args a = {
         .stage = j->stage, .c = pl->c, .kh = pl->kh, .kw = pl->kw, .hp = pl->hp,
         .rs = pl->rs, .sh = pl->sh, .dh = pl->dh, .tap_off = pl->tap_off,
-        .w = j->p->w + blk * j->p->k * j->p->mb,
-        .m = (int)(pl->m - m0 < j->p->mb ? pl->m - m0 : j->p->mb), .ow = pl->ow, .oy = oy,
+        .w = j->p->w + blk * j->p->k * j->p->mb, .wstride = j->p->k * j->p->mb,
+        .nblk = (int)nblk,
+        .m = (int)(pl->m - m0 < nblk * j->p->mb ? pl->m - m0 : nblk * j->p->mb), .ow = pl->ow,
+        .oy = oy,
         .y = j->y + yoff, .ystride = ohw, .z = j->z ? j->z + yoff : NULL,
         .bias = j->b ? j->b + m0 : NULL, .clamp = j->clamp, .lo = j->lo, .hi = j->hi};
     if (j->slope_in_kernel) {
@@ -258,7 +266,8 @@ static ert_status run_isa(ert_kctx *k, direct_row_fn row)
     j.blocks = (pl->m + p->mb - 1) / p->mb;
     for (j.n = 0; j.n < pl->nb && pl->oh * pl->ow > 0; j.n++) {
         ert_parallel_for(k->pool, pl->c * pl->hp, stage_task, &j);
-        ert_parallel_for(k->pool, j.blocks * pl->oh, row_task, &j);
+        ert_parallel_for(k->pool, (j.blocks + DIRECT_MAX_BLOCKS - 1) / DIRECT_MAX_BLOCKS * pl->oh,
+                         row_task, &j);
     }
     return ERT_OK;
 }
