@@ -314,10 +314,10 @@ static void describe_timings(const cand_run *c, int nc, char *why, size_t len)
     for (int i = 0; i < nc && pos >= 0 && (size_t)pos < len; i++) {
         const char *sep = i ? "," : "";
         char tm[32];
-        fmt_time(tm, sizeof tm, (double)c[i].ns[c[i].reps > 0 ? c[i].reps / 2 : 0]);
-        if (c[i].ok && c[i].reps > 0)
+        if (c[i].ok && c[i].reps > 0) {
+            fmt_time(tm, sizeof tm, (double)c[i].ns[c[i].reps / 2]);
             pos += snprintf(why + pos, len - (size_t)pos, "%s %s %s", sep, c[i].kern->name, tm);
-        else
+        } else
             pos += snprintf(why + pos, len - (size_t)pos, "%s %s could not run", sep,
                             c[i].kern ? c[i].kern->name : "?");
     }
