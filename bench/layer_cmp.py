@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/layer_cmp.py MODEL_NAME [--threads 1] [--repeat 20] [--depth N]
         [--edgert build/edgert] [--rounds 2] [--top 40]
 
-MODEL_NAME is a benchmark model of bench/bench_vs_ort.py (its input and shape). Each
+MODEL_NAME is a benchmark model of bench/bench_vs_ort.py (its input and shape), or any
+MODEL.onnx with --input NAME:DIMS (a seeded random normal input, e.g. input:1x3x224x224). Each
 engine profiles the same input: `edgert bench --json --profile` (per-layer medians) and
 `node bench/ort_bench.js --profile` (ORT's profiler, per-node medians), --rounds times
 alternating; a node's time is the median over the rounds. The two graphs are fused
@@ -81,15 +82,25 @@ def main(argv=None):
     ap.add_argument("--edgert", default=os.path.join(ROOT, "build", "edgert"))
     ap.add_argument("--models-dir", default=os.path.join(ROOT, "models"))
     ap.add_argument("--workdir", default="/tmp/layer_cmp")
+    ap.add_argument("--input", help="NAME:DIMS of MODEL.onnx's input (models outside the benchmark)")
     args = ap.parse_args(argv)
-    case = bvo.case_for(args.model)
-    if case is None:
-        sys.exit(f"layer_cmp.py: unknown model {args.model}")
-    _, _, _, in_name, shape, maker = case
-    model = bvo.parity.model_path(case, args.models_dir)
     os.makedirs(args.workdir, exist_ok=True)
-    inp = os.path.join(args.workdir, f"{args.model}.npy")
-    bvo.np.save(inp, bvo.np.ascontiguousarray(maker(shape), dtype=bvo.np.float32))
+    inp = os.path.join(args.workdir, os.path.basename(args.model) + ".npy")
+    if args.model.endswith(".onnx"):
+        if not args.input or ":" not in args.input:
+            sys.exit("layer_cmp.py: MODEL.onnx needs --input NAME:DIMS (e.g. input:1x3x224x224)")
+        in_name, dims = args.input.rsplit(":", 1)
+        shape = tuple(int(d) for d in dims.split("x"))
+        model = args.model
+        x = bvo.np.random.RandomState(0).standard_normal(shape).astype(bvo.np.float32)
+        bvo.np.save(inp, x)
+    else:
+        case = bvo.case_for(args.model)
+        if case is None:
+            sys.exit(f"layer_cmp.py: unknown model {args.model} (a benchmark name, or MODEL.onnx)")
+        _, _, _, in_name, shape, maker = case
+        model = bvo.parity.model_path(case, args.models_dir)
+        bvo.np.save(inp, bvo.np.ascontiguousarray(maker(shape), dtype=bvo.np.float32))
     er, orr = [], []
     for _ in range(args.rounds):
         er.append(grouped(edgert_layers(args, model, in_name, inp), args.depth))

@@ -292,6 +292,16 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 1, 4, 9, 30, 29, 5, 5, 1, 1, 2, 2, {4, 4, 4, 4}, NULL, 1, false, true, true, "PRelu", 9},
         {2, 1, 2, 5, 31, 50, 3, 4, 3, 3, 1, 1, {0, 1, 2, 0}, NULL, 1, true, true, false, "Tanh", 1},
         {2, 1, 3, 8, 17, 17, 3, 3, 1, 1, 1, 1, {0}, "SAME_UPPER", 1, true, false, false, "", 1},
+        /* taps outside the image for whole row bands (conv.im2col leaves them out of the
+         * band's GEMM): ASPP-like dilation 6 on a 10x9 map (bands of 6, 3, 6 taps), dilation
+         * 12 on 7x8 (the centre tap only), pads so deep that the first rows see no tap at
+         * all (the epilogue of zero) with groups, a dilated 1-D conv of one live tap */
+        {2, 2, 24, 16, 10, 9, 3, 3, 1, 1, 6, 6, {6, 6, 6, 6}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 1, 17, 9, 7, 8, 3, 3, 1, 1, 12, 12, {12, 12, 12, 12}, NULL, 1, true, true, true,
+         "Sigmoid", 1},
+        {2, 2, 6, 12, 5, 7, 3, 3, 1, 1, 1, 1, {6, 1, 0, 1}, NULL, 2, true, true, true, "PRelu", 12},
+        {2, 1, 12, 20, 9, 11, 3, 3, 2, 1, 4, 1, {9, 1, 0, 1}, NULL, 1, true, true, true, "Relu", 1},
+        {1, 1, 5, 8, 1, 9, 1, 3, 1, 1, 1, 10, {0, 10, 0, 10}, NULL, 1, true, false, false, "", 1},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         run_case(&cs[i], NULL, 100u + (unsigned)i);
