@@ -67,6 +67,8 @@ static const ert_kernel_family k_table[] = {
     ERT_FAMILY(AVERAGE_POOL, ert_pool_kernels),
     ERT_FAMILY(GLOBAL_MAX_POOL, ert_global_pool_kernels),
     ERT_FAMILY(GLOBAL_AVERAGE_POOL, ert_global_pool_kernels),
+    ERT_FAMILY(REDUCE_MEAN, ert_reduce_kernels),
+    ERT_FAMILY(REDUCE_SUM, ert_reduce_kernels),
     /* float32 Resize (nearest any rank, linear on the last two axes), Softmax /
      * LogSoftmax, LayerNormalization */
     ERT_FAMILY(RESIZE, ert_resize_kernels),

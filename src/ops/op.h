@@ -129,6 +129,11 @@ void ert_bcast_strides(const ert_tensor *t, int rank, const int64_t *out_dims, i
  * Returns ERT_OK and *n = count; *n = -1 if the data is not known (shapes_only). */
 ert_status ert_input_ints(ert_kctx *k, int i, int64_t *buf, int64_t max, int64_t *n);
 
+/* Reduce*'s axes (reduce.c; attribute or input 1 by version, noop_with_empty_axes)
+ * into mask[rank]. *noop: the output is the input unchanged. *known = false
+ * (shapes_only): the axes input has no data yet. */
+ert_status ert_reduce_axes(ert_kctx *k, int rank, bool *mask, bool *noop, bool *known);
+
 /* dtype classes (tensor.c); ert_dtype_is_float is in ir.h. */
 bool ert_dtype_is_int(ert_dtype t);      /* (u)int8..64, not bool */
 bool ert_dtype_is_unsigned(ert_dtype t); /* uint8..64 and bool */

@@ -86,9 +86,7 @@ static bool composite_reduce(const ert_kctx *k)
     }
 }
 
-/* Reads the reduction axes into mask[rank]. *noop: output is the input unchanged.
- * *known = false (shapes_only): the axes input has no data yet. */
-static ert_status reduce_axes(ert_kctx *k, int rank, bool *mask, bool *noop, bool *known)
+ert_status ert_reduce_axes(ert_kctx *k, int rank, bool *mask, bool *noop, bool *known)
 {
     int64_t axes[ERT_MAX_RANK * 4];
     int64_t n = -1;
@@ -152,7 +150,7 @@ ert_status ert_infer_reduce(ert_kctx *k)
         return ERT_OK;
     }
     bool mask[ERT_MAX_RANK], noop, known;
-    s = reduce_axes(k, x->rank, mask, &noop, &known);
+    s = ert_reduce_axes(k, x->rank, mask, &noop, &known);
     if (s)
         return s;
     if (noop) {
@@ -310,7 +308,7 @@ ert_status ert_run_reduce(ert_kctx *k)
     ert_tensor *y = k->out[0];
     int op = k->node->op->id;
     bool mask[ERT_MAX_RANK], noop, known;
-    ert_status s = reduce_axes(k, x->rank, mask, &noop, &known);
+    ert_status s = ert_reduce_axes(k, x->rank, mask, &noop, &known);
     if (s)
         return s;
     if (noop) {

@@ -5,6 +5,8 @@
  *                     count_include_pad; vector rows at stride 1 and 2, the portable
  *                     row for larger strides.
  *   globalpool.<isa>  GlobalMaxPool, GlobalAveragePool over any spatial rank.
+ *   reduce.<isa>      ReduceMean, ReduceSum (float32) over one run of consecutive axes
+ *                     given as a constant (reduce.c).
  * <isa> is generic, avx2 or avx512 (x86-64), neon (AArch64). LpPool and MaxPool with
  * Indices are declined.
  * MaxPool ignores a NaN tap where the reference may keep one that comes first (ONNX
@@ -17,5 +19,6 @@
 
 extern const ert_kernel *const ert_pool_kernels[];
 extern const ert_kernel *const ert_global_pool_kernels[];
+extern const ert_kernel *const ert_reduce_kernels[];
 
 #endif /* ERT_POOL_H */
