@@ -83,6 +83,7 @@ static const ert_kernel_family k_table[] = {
     /* row-wise copies along any axis */
     ERT_FAMILY(CONCAT, ert_concat_kernels),
     ERT_FAMILY(SPLIT, ert_split_kernels),
+    ERT_FAMILY(PAD, ert_pad_kernels),
     {-1, NULL} /* end */
 };
 

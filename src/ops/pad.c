@@ -15,9 +15,9 @@
 
 #include "ops/op.h"
 
-enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP };
+#include "ops/pad.h"
 
-static ert_status pad_mode(ert_kctx *k, int *mode)
+ert_status ert_pad_mode(ert_kctx *k, int *mode)
 {
     const char *m = ert_attr_string(k->node, "mode", "constant");
     if (!strcmp(m, "constant"))
@@ -35,9 +35,7 @@ static ert_status pad_mode(ert_kctx *k, int *mode)
     return ERT_OK;
 }
 
-/* Fills pads[0..2*rank) (begin values then end values, per dim). Returns ERT_OK with
- * *known = false when the pads are not known yet (shapes_only). */
-static ert_status read_pads(ert_kctx *k, int rank, int64_t *pads, bool *known)
+ert_status ert_pad_read(ert_kctx *k, int rank, int64_t *pads, bool *known)
 {
     *known = false;
     if (k->version < 11) {
@@ -91,6 +89,16 @@ static ert_status read_pads(ert_kctx *k, int rank, int64_t *pads, bool *known)
     return ERT_OK;
 }
 
+void ert_pad_fill(ert_kctx *k, unsigned char fill[16])
+{
+    const ert_tensor *x = k->in[0], *cv = ert_in(k, 2);
+    memset(fill, 0, 16);
+    if (k->version < 11)
+        ert_store_f64(x->dtype, fill, 0, ert_attr_float(k->node, "value", 0.0f));
+    else if (cv && cv->data && ert_tensor_numel(cv) >= 1)
+        memcpy(fill, cv->data, ert_dtype_size_(x->dtype));
+}
+
 ert_status ert_infer_pad(ert_kctx *k)
 {
     ert_status s = ert_check_inputs(k, k->version >= 11 ? 2 : 1, k->version >= 18 ? 4 :
@@ -100,7 +108,7 @@ ert_status ert_infer_pad(ert_kctx *k)
     const ert_tensor *x = k->in[0];
     ert_tensor *y = k->out[0];
     int mode;
-    s = pad_mode(k, &mode);
+    s = ert_pad_mode(k, &mode);
     if (s)
         return s;
     const ert_tensor *cv = ert_in(k, 2);
@@ -114,7 +122,7 @@ ert_status ert_infer_pad(ert_kctx *k)
     }
     int64_t pads[2 * ERT_MAX_RANK];
     bool known;
-    s = read_pads(k, x->rank, pads, &known);
+    s = ert_pad_read(k, x->rank, pads, &known);
     if (s)
         return s;
     int r = x->rank;
@@ -148,8 +156,7 @@ ert_status ert_infer_pad(ert_kctx *k)
     return ERT_OK;
 }
 
-/* Source index in [0, n) of cropped-relative position s for the mode; n >= 1. */
-static int64_t map_index(int mode, int64_t s, int64_t n)
+int64_t ert_pad_map_index(int mode, int64_t s, int64_t n)
 {
     if (s >= 0 && s < n)
         return s;
@@ -179,22 +186,18 @@ ert_status ert_run_pad(ert_kctx *k)
     const ert_tensor *x = k->in[0];
     ert_tensor *y = k->out[0];
     int mode, r = x->rank;
-    ert_status s = pad_mode(k, &mode);
+    ert_status s = ert_pad_mode(k, &mode);
     if (s)
         return s;
     int64_t pads[2 * ERT_MAX_RANK];
     bool known;
-    s = read_pads(k, r, pads, &known);
+    s = ert_pad_read(k, r, pads, &known);
     if (s)
         return s;
     size_t es = ert_dtype_size_(x->dtype);
     /* The fill value as raw bytes of the data dtype. */
-    unsigned char fill[16] = {0};
-    const ert_tensor *cv = ert_in(k, 2);
-    if (k->version < 11)
-        ert_store_f64(x->dtype, fill, 0, ert_attr_float(k->node, "value", 0.0f));
-    else if (cv && cv->data && ert_tensor_numel(cv) >= 1)
-        memcpy(fill, cv->data, es);
+    unsigned char fill[16];
+    ert_pad_fill(k, fill);
     int64_t total = ert_tensor_numel(y);
     if (total == 0)
         return ERT_OK;
@@ -218,7 +221,7 @@ ert_status ert_run_pad(ert_kctx *k)
         int64_t hi = n - (pads[d + r] < 0 ? -pads[d + r] : 0);
         int64_t c = hi - lo, pb = pads[d] > 0 ? pads[d] : 0;
         for (int64_t i = 0; i < y->dims[d]; i++) {
-            int64_t m = c > 0 ? map_index(mode, i - pb, c) : -1;
+            int64_t m = c > 0 ? ert_pad_map_index(mode, i - pb, c) : -1;
             p[i] = m < 0 ? -1 : m + lo;
         }
         p += y->dims[d];

@@ -190,6 +190,28 @@ static inline float *th_input(th_case *c, int rank, const int64_t *dims, const f
     return d;
 }
 
+/* Input slot i: an int64 vector of n values (axes, pads), a graph constant when is_const. */
+static inline void th_input_i64(th_case *c, const int64_t *v, int n, bool is_const)
+{
+    int i = c->n_in++;
+    ert_tensor *t = &c->in[i];
+    int64_t d = n;
+    t->dtype = ERT_DTYPE_INT64;
+    ert_tensor_set_shape(t, 1, &d);
+    int64_t *p = gbuf_alloc(&c->gin[i], (size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    memcpy(p, v, sizeof(int64_t) * (size_t)n);
+    t->data = p;
+    t->nbytes = (size_t)n * sizeof(int64_t);
+    c->present[i] = true;
+    c->ins[i] = i;
+    c->vals[i].t = *t;
+    c->vals[i].kind = is_const ? ERT_VALUE_CONST : ERT_VALUE_INPUT;
+    if (!is_const)
+        c->vals[i].t.data = NULL;
+    c->node.n_inputs = c->n_in;
+    c->g.n_values = c->n_in + 1;
+}
+
 static inline void th_skip(th_case *c)
 {
     int i = c->n_in++;

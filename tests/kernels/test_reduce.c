@@ -17,28 +17,6 @@
 static ert_threadpool *g_pool;
 static int g_ran;
 
-/* Input slot `i` as an int64 tensor of n values (a graph constant when is_const). */
-static void axes_input(th_case *c, const int64_t *v, int n, bool is_const)
-{
-    int i = c->n_in++;
-    ert_tensor *t = &c->in[i];
-    int64_t d = n;
-    t->dtype = ERT_DTYPE_INT64;
-    ert_tensor_set_shape(t, 1, &d);
-    int64_t *p = gbuf_alloc(&c->gin[i], (size_t)(n > 0 ? n : 1) * sizeof(int64_t));
-    memcpy(p, v, sizeof(int64_t) * (size_t)n);
-    t->data = p;
-    t->nbytes = (size_t)n * sizeof(int64_t);
-    c->present[i] = true;
-    c->ins[i] = i;
-    c->vals[i].t = *t;
-    c->vals[i].kind = is_const ? ERT_VALUE_CONST : ERT_VALUE_INPUT;
-    if (!is_const)
-        c->vals[i].t.data = NULL;
-    c->node.n_inputs = c->n_in;
-    c->g.n_values = c->n_in + 1;
-}
-
 /* op at version v over axes[0, n) (n < 0: no axes given) of x[dims]. */
 static void build(th_case *c, const char *op, int v, int rank, const int64_t *dims,
                   const int64_t *axes, int n, int keep, int noop_empty, bool const_axes)
@@ -47,7 +25,7 @@ static void build(th_case *c, const char *op, int v, int rank, const int64_t *di
     th_input(c, rank, dims, NULL, false, -1, 1);
     bool as_input = v >= (strcmp(op, "ReduceSum") == 0 ? 13 : 18);
     if (n >= 0 && as_input)
-        axes_input(c, axes, n, const_axes);
+        th_input_i64(c, axes, n, const_axes);
     else if (n >= 0)
         th_attr_ints(c, "axes", (int64_t *)axes, n);
     th_attr_int(c, "keepdims", keep);

@@ -17,5 +17,7 @@
 
 extern const ert_kernel *const ert_concat_kernels[];
 extern const ert_kernel *const ert_split_kernels[];
+/* pad.copy (pad.c): Pad, every mode, any fixed-size dtype, constant pads / value / axes. */
+extern const ert_kernel *const ert_pad_kernels[];
 
 #endif /* ERT_COPY_H */
