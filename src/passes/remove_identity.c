@@ -2,11 +2,24 @@
  * remove_identity.c - Identity and inference-time Dropout removed: their readers read
  * the input directly. Dropout at inference is the identity whatever its ratio; it is
  * kept when its mask output is read (the mask would have to be materialised) or when
- * training_mode (opset 12+) is not a constant false. A node whose output is a graph
+ * training_mode (opset 12+) is not a constant false, unless the ratio is a constant 0
+ * (training mode then drops nothing and scales by 1). A node whose output is a graph
  * output stays when its input cannot take that output's name (a graph input, a
  * constant, or another graph output): the model's outputs keep their names.
  */
 #include "passes/pass_util.h"
+
+/* Whether Dropout n's ratio is a constant 0: then even training mode drops nothing and
+ * scales by 1/(1 - 0) (PyTorch exports an eval-mode nn.Dropout(p=0) in some models,
+ * e.g. torchvision's Swin-T, as training_mode = true, ratio = 0). */
+static bool zero_ratio(const ert_edit *e, const ert_node *n)
+{
+    if (n->n_inputs < 2 || n->inputs[1] < 0)
+        return false; /* the default ratio is 0.5 */
+    const ert_tensor *r = pu_const(e, n->inputs[1]);
+    return r && ert_tensor_numel(r) == 1 && ert_dtype_is_float(r->dtype) &&
+           ert_tensor_get_f64(r, 0) == 0.0;
+}
 
 /* Why Dropout node ni must stay (NULL: removable). */
 static const char *dropout_refusal(const ert_edit *e, int ni)
@@ -18,8 +31,8 @@ static const char *dropout_refusal(const ert_edit *e, int ni)
         const ert_tensor *tm = pu_const(e, n->inputs[2]);
         if (!tm || ert_tensor_numel(tm) != 1)
             return "training_mode is not a constant";
-        if (ert_tensor_get_i64(tm, 0) != 0)
-            return "training_mode is true";
+        if (ert_tensor_get_i64(tm, 0) != 0 && !zero_ratio(e, n))
+            return "training_mode is true and ratio is not a constant 0";
     }
     return NULL; /* before opset 12 always the identity at inference (ratio, is_test ignored) */
 }

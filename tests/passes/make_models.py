@@ -177,6 +177,12 @@ def identity_models(out):
         X, [vi("y", [1, 3, 5, 5])],
         [const("ratio", 0.3), numpy_helper.from_array(np.array(False), "train")],
         ["Dropout=0", "Sigmoid=1"])
+    # training mode with a constant ratio of 0 drops nothing (torchvision's Swin-T exports this)
+    opt(out, "dropout_train_ratio0.onnx",
+        [node("Dropout", ["x", "ratio", "train"], ["d"]), node("Sigmoid", ["d"], ["y"])],
+        X, [vi("y", [1, 3, 5, 5])],
+        [const("ratio", 0.0), numpy_helper.from_array(np.array(True), "train")],
+        ["Dropout=0", "Sigmoid=1"])
     opt(out, "dropout_mask_used.onnx",
         [node("Dropout", ["x"], ["d", "mask"]), node("Cast", ["mask"], ["mf"], to=F),
          node("Add", ["d", "mf"], ["y"])],
