@@ -28,6 +28,7 @@
 
 #include "kernels/gemm/gemm.h"
 #include "ops/op.h"
+#include "util/scratch.h"
 
 
 /* Input slots. */
@@ -272,7 +273,7 @@ static ert_status mask_prepare(ert_kctx *k, const attn_dims *d, attn_mask *m)
         return ert_op_fail(k, ERT_ERR_SHAPE, "attn_mask key length %lld exceeds the total key "
                            "length %lld", (long long)md[3], (long long)d->T);
     int64_t n = ert_tensor_numel(t);
-    m->bias = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    m->bias = ert_tmp_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     if (!m->bias)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for the mask (%lld values)",
                            (long long)n);
@@ -343,8 +344,8 @@ ert_status ert_run_attention(ert_kctx *k)
         !ert_mul_ok(d.Sq, d.Dv, &ny))
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "attention sizes overflow");
     int64_t total = nq + nk + nv + nsc + ny + 1;
-    float *buf = malloc(sizeof(float) * (size_t)total);
-    int64_t *offs = malloc(sizeof(int64_t) * (size_t)(d.B > 0 ? d.B : 1));
+    float *buf = ert_tmp_alloc(sizeof(float) * (size_t)total);
+    int64_t *offs = ert_tmp_alloc(sizeof(int64_t) * (size_t)(d.B > 0 ? d.B : 1));
     attn_mask m = {0};
     if (!buf || !offs) {
         s = ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory (%lld floats)", (long long)total);
@@ -437,8 +438,8 @@ ert_status ert_run_attention(ert_kctx *k)
         }
     }
 done:
-    free(m.bias);
-    free(offs);
-    free(buf);
+    ert_tmp_free(m.bias);
+    ert_tmp_free(offs);
+    ert_tmp_free(buf);
     return s;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 static inline float ldf(const ert_tensor *t, int64_t i)
 {
@@ -351,7 +352,7 @@ ert_status ert_run_linear_attention(ert_kctx *k)
         scale = (float)(1.0 / sqrt((double)d.dk));
     int64_t group = d.Hq / d.Hkv, nst = d.B * d.Hkv * d.dk * d.dv;
     /* state [B, Hkv, dk, dv] plus scratch: k_t, v_t, erase-weighted k_t */
-    float *st = malloc(sizeof(float) * (size_t)(nst + 3 * (d.dk + d.dv) + 1));
+    float *st = ert_tmp_alloc(sizeof(float) * (size_t)(nst + 3 * (d.dk + d.dv) + 1));
     if (!st)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for the state");
     float *kt = st + nst, *vt = kt + d.dk, *ke = vt + d.dv;
@@ -402,7 +403,7 @@ ert_status ert_run_linear_attention(ert_kctx *k)
     if (ps)
         for (int64_t i = 0; i < nst; i++)
             stf(ps, i, st[i]);
-    free(st);
+    ert_tmp_free(st);
     return ERT_OK;
 }
 
@@ -461,7 +462,7 @@ ert_status ert_run_causal_conv_state(ert_kctx *k)
         return ert_op_fail(k, ERT_ERR_SHAPE, "past_state must be [%lld, %lld, %lld]",
                            (long long)B, (long long)C, (long long)(K - 1));
     int64_t W = L + K - 1;
-    float *pad = malloc(sizeof(float) * (size_t)(W + K));
+    float *pad = ert_tmp_alloc(sizeof(float) * (size_t)(W + K));
     if (!pad)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     float *wk = pad + W;
@@ -493,6 +494,6 @@ ert_status ert_run_causal_conv_state(ert_kctx *k)
                 for (int64_t i = 0; i < K - 1; i++)
                     stf(ps, (b * C + c) * (K - 1) + i, pad[L + i]);
         }
-    free(pad);
+    ert_tmp_free(pad);
     return ERT_OK;
 }

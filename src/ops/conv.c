@@ -19,6 +19,7 @@
 
 #include "ops/conv_geom.h"
 #include "ops/op.h"
+#include "util/scratch.h"
 
 /* Largest |pad| / stride / dilation / kernel size accepted: keeps all size arithmetic
  * far from int64 overflow (spatial sizes are bounded by the tensor byte limit). */
@@ -661,7 +662,7 @@ static bool conv_gemm_f32(const conv_geom *g, int64_t nb, int64_t c, int64_t m, 
         if (rows_per_tile > orows)
             rows_per_tile = orows;
         col_n = per_row * rows_per_tile;
-        col = malloc(sizeof(float) * (size_t)(col_n > 0 ? col_n : 1));
+        col = ert_tmp_alloc(sizeof(float) * (size_t)(col_n > 0 ? col_n : 1));
         if (!col)
             return false;
     }
@@ -686,14 +687,14 @@ static bool conv_gemm_f32(const conv_geom *g, int64_t nb, int64_t c, int64_t m, 
             }
         }
     }
-    free(col);
+    ert_tmp_free(col);
     return true;
 }
 
 /* Copies any float tensor into a new double array (NULL on allocation failure). */
 static double *to_f64(const ert_tensor *t, int64_t n)
 {
-    double *p = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    double *p = ert_tmp_alloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     if (!p)
         return NULL;
     for (int64_t i = 0; i < n; i++)
@@ -747,7 +748,7 @@ static ert_status conv_run_common(ert_kctx *k, bool transpose)
     }
     int64_t nx = ert_tensor_numel(x), nw = ert_tensor_numel(w), ny = ert_tensor_numel(y);
     double *xd = to_f64(x, nx), *wd = to_f64(w, nw), *bd = b ? to_f64(b, m) : NULL;
-    double *yd = malloc(sizeof(double) * (size_t)(ny > 0 ? ny : 1));
+    double *yd = ert_tmp_alloc(sizeof(double) * (size_t)(ny > 0 ? ny : 1));
     if (!xd || !wd || !yd || (b && !bd)) {
         st = ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %s buffers",
                          ert_dtype_name(x->dtype));
@@ -760,10 +761,10 @@ static ert_status conv_run_common(ert_kctx *k, bool transpose)
     for (int64_t i = 0; i < ny; i++)
         ert_store_f64(y->dtype, y->data, i, yd[i]);
 done:
-    free(xd);
-    free(wd);
-    free(bd);
-    free(yd);
+    ert_tmp_free(xd);
+    ert_tmp_free(wd);
+    ert_tmp_free(bd);
+    ert_tmp_free(yd);
     return st;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 #define EIN_LETTERS 52
 #define EIN_LABELS (EIN_LETTERS + ERT_MAX_RANK) /* letters, then ellipsis dims */
@@ -292,7 +293,7 @@ ert_status ert_run_einsum(ert_kctx *k)
     }
     int64_t ny = ert_tensor_numel(y);
     size_t esz = ints ? sizeof(int64_t) : sizeof(double);
-    void *acc = calloc((size_t)(ny > 0 ? ny : 1), esz);
+    void *acc = ert_tmp_calloc((size_t)(ny > 0 ? ny : 1), esz);
     void *ops[EIN_MAX_IN] = {NULL};
     s = ERT_OK;
     if (!acc) {
@@ -302,7 +303,7 @@ ert_status ert_run_einsum(ert_kctx *k)
     for (int t = 0; t < p.n_in; t++) {
         const ert_tensor *x = k->in[t];
         int64_t nx = ert_tensor_numel(x);
-        ops[t] = malloc((size_t)(nx > 0 ? nx : 1) * esz);
+        ops[t] = ert_tmp_alloc((size_t)(nx > 0 ? nx : 1) * esz);
         if (!ops[t]) {
             s = ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for operand %d", t);
             goto done;
@@ -411,7 +412,7 @@ ert_status ert_run_einsum(ert_kctx *k)
     }
 done:
     for (int t = 0; t < p.n_in; t++)
-        free(ops[t]);
-    free(acc);
+        ert_tmp_free(ops[t]);
+    ert_tmp_free(acc);
     return s;
 }

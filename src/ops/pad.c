@@ -16,6 +16,7 @@
 #include "ops/op.h"
 
 #include "ops/pad.h"
+#include "util/scratch.h"
 
 ert_status ert_pad_mode(ert_kctx *k, int *mode)
 {
@@ -209,7 +210,7 @@ ert_status ert_run_pad(ert_kctx *k)
     int64_t nmap = 0;
     for (int d = 0; d < r; d++)
         nmap += y->dims[d];
-    int64_t *map = malloc(sizeof(int64_t) * (size_t)nmap);
+    int64_t *map = ert_tmp_alloc(sizeof(int64_t) * (size_t)nmap);
     if (!map)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for the index map");
     int64_t *maps[ERT_MAX_RANK];
@@ -255,6 +256,6 @@ ert_status ert_run_pad(ert_kctx *k)
             idx[d] = 0;
         }
     }
-    free(map);
+    ert_tmp_free(map);
     return ERT_OK;
 }

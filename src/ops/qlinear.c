@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 /* ---- shared helpers ---- */
 
@@ -341,12 +342,12 @@ ert_status ert_run_qlinear_conv(ert_kctx *k)
         return ert_op_fail(k, ERT_ERR_SHAPE, "w_scale, w_zero_point and B must have 1 (B: %lld) "
                            "or %lld elements", (long long)M, (long long)M);
 
-    int32_t *xq = malloc(sizeof(int32_t) * (size_t)(xn ? xn : 1));
-    int32_t *wq = malloc(sizeof(int32_t) * (size_t)(wn ? wn : 1));
-    int32_t *acc = malloc(sizeof(int32_t) * (size_t)osz);
-    double *mult = malloc(sizeof(double) * (size_t)M);
+    int32_t *xq = ert_tmp_alloc(sizeof(int32_t) * (size_t)(xn ? xn : 1));
+    int32_t *wq = ert_tmp_alloc(sizeof(int32_t) * (size_t)(wn ? wn : 1));
+    int32_t *acc = ert_tmp_alloc(sizeof(int32_t) * (size_t)osz);
+    double *mult = ert_tmp_alloc(sizeof(double) * (size_t)M);
     if (!xq || !wq || !acc || !mult) {
-        free(xq), free(wq), free(acc), free(mult);
+        ert_tmp_free(xq), ert_tmp_free(wq), ert_tmp_free(acc), ert_tmp_free(mult);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for QLinearConv buffers");
     }
     int32_t x0 = xz ? ql_load8(xz->dtype, xz->data, 0) : 0;
@@ -417,10 +418,10 @@ ert_status ert_run_qlinear_conv(ert_kctx *k)
                 for (int64_t i = 0; i < osz; i++)
                     ql_store(y->dtype, y->data, ybase + i, ql_requant(acc[i], mm, y0, lo, hi));
             }
-    free(xq);
-    free(wq);
-    free(acc);
-    free(mult);
+    ert_tmp_free(xq);
+    ert_tmp_free(wq);
+    ert_tmp_free(acc);
+    ert_tmp_free(mult);
     return ERT_OK;
 }
 
@@ -590,11 +591,11 @@ ert_status ert_run_qlinear_matmul(ert_kctx *k)
     int64_t yn = ert_tensor_numel(y);
     if (yn == 0)
         return ERT_OK;
-    int32_t *aq = malloc(sizeof(int32_t) * (size_t)(an ? an : 1));
-    int32_t *bq = malloc(sizeof(int32_t) * (size_t)(bn ? bn : 1));
-    int32_t *acc = malloc(sizeof(int32_t) * (size_t)(N ? N : 1));
+    int32_t *aq = ert_tmp_alloc(sizeof(int32_t) * (size_t)(an ? an : 1));
+    int32_t *bq = ert_tmp_alloc(sizeof(int32_t) * (size_t)(bn ? bn : 1));
+    int32_t *acc = ert_tmp_alloc(sizeof(int32_t) * (size_t)(N ? N : 1));
     if (!aq || !bq || !acc) {
-        free(aq), free(bq), free(acc);
+        ert_tmp_free(aq), ert_tmp_free(bq), ert_tmp_free(acc);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for QLinearMatMul buffers");
     }
     qm_widen(a, az, ra, ad, azt, aq);
@@ -660,8 +661,8 @@ ert_status ert_run_qlinear_matmul(ert_kctx *k)
             idx[d] = 0;
         }
     }
-    free(aq);
-    free(bq);
-    free(acc);
+    ert_tmp_free(aq);
+    ert_tmp_free(bq);
+    ert_tmp_free(acc);
     return ERT_OK;
 }

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* Parameters                                                                           */
@@ -472,7 +473,7 @@ static ert_status load_f64(ert_kctx *k, int i, double **out)
     int64_t n = ert_tensor_numel(t);
     if (n < 0 || (uint64_t)n > SIZE_MAX / sizeof(double))
         return ert_op_fail(k, ERT_ERR_SHAPE, "input %d has an unknown or too large shape", i);
-    double *buf = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    double *buf = ert_tmp_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     if (!buf)
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory converting input %d", i);
     if (t->dtype == ERT_DTYPE_FLOAT32) {
@@ -586,7 +587,7 @@ static ert_status rnn_run(ert_kctx *k)
 
     /* sequence_lens, validated. */
     const ert_tensor *slt = ert_in(k, IN_SEQ_LENS);
-    int64_t *lens = malloc((size_t)(N > 0 ? N : 1) * sizeof(int64_t));
+    int64_t *lens = ert_tmp_alloc((size_t)(N > 0 ? N : 1) * sizeof(int64_t));
     double *xb = NULL, *wb = NULL, *rb = NULL, *bb = NULL, *ihb = NULL, *icb = NULL, *pb = NULL;
     double *scratch = NULL;
     if (!lens) {
@@ -614,7 +615,7 @@ static ert_status rnn_run(ert_kctx *k)
         s = ert_op_fail(k, ERT_ERR_SHAPE, "hidden_size %lld is too large", (long long)H);
         goto done;
     }
-    scratch = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double));
+    scratch = ert_tmp_calloc((size_t)(ns > 0 ? ns : 1), sizeof(double));
     if (!scratch) {
         s = ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
         goto done;
@@ -661,15 +662,15 @@ static ert_status rnn_run(ert_kctx *k)
     }
     s = ERT_OK;
 done:
-    free(lens);
-    free(xb);
-    free(wb);
-    free(rb);
-    free(bb);
-    free(ihb);
-    free(icb);
-    free(pb);
-    free(scratch);
+    ert_tmp_free(lens);
+    ert_tmp_free(xb);
+    ert_tmp_free(wb);
+    ert_tmp_free(rb);
+    ert_tmp_free(bb);
+    ert_tmp_free(ihb);
+    ert_tmp_free(icb);
+    ert_tmp_free(pb);
+    ert_tmp_free(scratch);
     return s;
 }
 

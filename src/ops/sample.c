@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 
 static bool is_numeric_dtype(ert_dtype t)
@@ -209,15 +210,15 @@ ert_status ert_run_grid_sample(ert_kctx *k)
     if (blk < 1)
         blk = 1;
     size_t ntab = (size_t)(blk * ncombo);
-    int64_t *coff = malloc(sizeof(int64_t) * ntab);
-    double *cw = malloc(sizeof(double) * ntab);
-    float *cwf = malloc(sizeof(float) * ntab);
-    int64_t *cnt = malloc(sizeof(int64_t) * (size_t)blk);
+    int64_t *coff = ert_tmp_alloc(sizeof(int64_t) * ntab);
+    double *cw = ert_tmp_alloc(sizeof(double) * ntab);
+    float *cwf = ert_tmp_alloc(sizeof(float) * ntab);
+    int64_t *cnt = ert_tmp_alloc(sizeof(int64_t) * (size_t)blk);
     if (!coff || !cw || !cwf || !cnt) {
-        free(coff);
-        free(cw);
-        free(cwf);
-        free(cnt);
+        ert_tmp_free(coff);
+        ert_tmp_free(cw);
+        ert_tmp_free(cwf);
+        ert_tmp_free(cnt);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %lld sample taps",
                            (long long)ncombo);
     }
@@ -343,10 +344,10 @@ ert_status ert_run_grid_sample(ert_kctx *k)
             }
         }
     }
-    free(coff);
-    free(cw);
-    free(cwf);
-    free(cnt);
+    ert_tmp_free(coff);
+    ert_tmp_free(cw);
+    ert_tmp_free(cwf);
+    ert_tmp_free(cnt);
     return ERT_OK;
 }
 
@@ -578,7 +579,7 @@ ert_status ert_run_roi_align(ert_kctx *k)
         if (!ert_mul_ok(gh * gw, oh * ow, &ntaps))
             return ert_op_fail(k, ERT_ERR_RUNTIME, "roi %lld sampling grid too large",
                                (long long)ri);
-        roi_tap *taps = malloc(sizeof(roi_tap) * (size_t)(ntaps > 0 ? ntaps : 1));
+        roi_tap *taps = ert_tmp_alloc(sizeof(roi_tap) * (size_t)(ntaps > 0 ? ntaps : 1));
         if (!taps)
             return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for %lld RoiAlign samples",
                                (long long)ntaps);
@@ -647,7 +648,7 @@ ert_status ert_run_roi_align(ert_kctx *k)
                 ert_store_f64(y->dtype, y->data, yb + q, out);
             }
         }
-        free(taps);
+        ert_tmp_free(taps);
     }
     return ERT_OK;
 }
@@ -805,7 +806,7 @@ ert_status ert_run_col2im(ert_kctx *k)
     if (f32)
         memset(y->data, 0, sizeof(float) * (size_t)ny);
     else {
-        acc = calloc((size_t)(ny > 0 ? ny : 1), sizeof(double));
+        acc = ert_tmp_calloc((size_t)(ny > 0 ? ny : 1), sizeof(double));
         if (!acc)
             return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     }
@@ -845,7 +846,7 @@ ert_status ert_run_col2im(ert_kctx *k)
     if (!f32) {
         for (int64_t i = 0; i < ny; i++)
             ert_store_f64(y->dtype, y->data, i, acc[i]);
-        free(acc);
+        ert_tmp_free(acc);
     }
     return ERT_OK;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -72,7 +73,7 @@ static ert_status sg_scalar_f64(ert_kctx *k, int i, const char *what, double *v,
 /* Twiddle table: tw[2j] = cos(2 pi j / n), tw[2j+1] = sin(2 pi j / n). */
 static double *sg_twiddles(int64_t n)
 {
-    double *tw = malloc(sizeof(double) * 2 * (size_t)(n ? n : 1));
+    double *tw = ert_tmp_alloc(sizeof(double) * 2 * (size_t)(n ? n : 1));
     if (!tw)
         return NULL;
     for (int64_t j = 0; j < n; j++) {
@@ -227,10 +228,10 @@ ert_status ert_run_dft(ert_kctx *k)
     if (ert_tensor_numel(y) == 0)
         return ERT_OK;
     double *tw = sg_twiddles(n);
-    double *buf = malloc(sizeof(double) * 2 * (size_t)n);
-    double *res = malloc(sizeof(double) * 2 * (size_t)n);
+    double *buf = ert_tmp_alloc(sizeof(double) * 2 * (size_t)n);
+    double *res = ert_tmp_alloc(sizeof(double) * 2 * (size_t)n);
     if (!tw || !buf || !res) {
-        free(tw), free(buf), free(res);
+        ert_tmp_free(tw), ert_tmp_free(buf), ert_tmp_free(res);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for a %lld-point DFT",
                            (long long)n);
     }
@@ -267,9 +268,9 @@ ert_status ert_run_dft(ert_kctx *k)
                     ert_store_f64(y->dtype, y->data, yi + 1, res[2 * t + 1] * scale);
             }
         }
-    free(tw);
-    free(buf);
-    free(res);
+    ert_tmp_free(tw);
+    ert_tmp_free(buf);
+    ert_tmp_free(res);
     return ERT_OK;
 }
 
@@ -376,11 +377,11 @@ ert_status ert_run_stft(ert_kctx *k)
     if (ert_tensor_numel(y) == 0)
         return ERT_OK;
     double *tw = sg_twiddles(n);
-    double *win = malloc(sizeof(double) * (size_t)n);
-    double *buf = malloc(sizeof(double) * 2 * (size_t)n);
-    double *res = malloc(sizeof(double) * 2 * (size_t)n);
+    double *win = ert_tmp_alloc(sizeof(double) * (size_t)n);
+    double *buf = ert_tmp_alloc(sizeof(double) * 2 * (size_t)n);
+    double *res = ert_tmp_alloc(sizeof(double) * 2 * (size_t)n);
     if (!tw || !win || !buf || !res) {
-        free(tw), free(win), free(buf), free(res);
+        ert_tmp_free(tw), ert_tmp_free(win), ert_tmp_free(buf), ert_tmp_free(res);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory for a %lld-point STFT",
                            (long long)n);
     }
@@ -404,10 +405,10 @@ ert_status ert_run_stft(ert_kctx *k)
             for (int64_t j = 0; j < 2 * bins; j++)
                 ert_store_f64(y->dtype, y->data, yo + j, res[j]);
         }
-    free(tw);
-    free(win);
-    free(buf);
-    free(res);
+    ert_tmp_free(tw);
+    ert_tmp_free(win);
+    ert_tmp_free(buf);
+    ert_tmp_free(res);
     return ERT_OK;
 }
 
@@ -526,10 +527,10 @@ ert_status ert_run_mel_weight_matrix(ert_kctx *k)
     if (!ert_mul_ok(nspec, bins, &cells) || cells > ((int64_t)1 << 40) / 8)
         return ert_op_fail(k, ERT_ERR_SHAPE, "output of %lld x %lld is too large",
                            (long long)nspec, (long long)bins);
-    int64_t *fb = malloc(sizeof(int64_t) * (size_t)(bins + 2));
-    double *w = calloc((size_t)cells, sizeof(double));
+    int64_t *fb = ert_tmp_alloc(sizeof(int64_t) * (size_t)(bins + 2));
+    double *w = ert_tmp_calloc((size_t)cells, sizeof(double));
     if (!fb || !w) {
-        free(fb), free(w);
+        ert_tmp_free(fb), ert_tmp_free(w);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory");
     }
     /* As the ONNX reference: mel edges in float32 (the edge inputs' type), the bin
@@ -545,7 +546,7 @@ ert_status ert_run_mel_weight_matrix(ert_kctx *k)
     for (int64_t i = 0; i < bins; i++) {
         int64_t l = fb[i], c = fb[i + 1], h = fb[i + 2];
         if (l < 0 || c < l || h < c || h >= nspec + 1 || c >= nspec) {
-            free(fb), free(w);
+            ert_tmp_free(fb), ert_tmp_free(w);
             return ert_op_fail(k, ERT_ERR_SHAPE,
                                "mel band %lld spans DFT bins %lld..%lld, outside 0..%lld: check "
                                "the edge frequencies against sample_rate", (long long)i,
@@ -562,7 +563,7 @@ ert_status ert_run_mel_weight_matrix(ert_kctx *k)
     }
     for (int64_t i = 0; i < cells; i++)
         ert_store_f64(y->dtype, y->data, i, w[i]);
-    free(fb);
-    free(w);
+    ert_tmp_free(fb);
+    ert_tmp_free(w);
     return ERT_OK;
 }

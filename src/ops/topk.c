@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "util/scratch.h"
 
 static bool is_sortable_dtype(ert_dtype t)
 {
@@ -271,13 +272,13 @@ ert_status ert_run_topk(ert_kctx *k)
                            (long long)kk, (long long)len, axis);
     if (outer == 0 || inner == 0 || kk == 0)
         return ERT_OK;
-    uint64_t *key = malloc(sizeof(uint64_t) * (size_t)len);
-    int64_t *ix = malloc(sizeof(int64_t) * (size_t)len);
-    int64_t *tmp = malloc(sizeof(int64_t) * (size_t)len);
+    uint64_t *key = ert_tmp_alloc(sizeof(uint64_t) * (size_t)len);
+    int64_t *ix = ert_tmp_alloc(sizeof(int64_t) * (size_t)len);
+    int64_t *tmp = ert_tmp_alloc(sizeof(int64_t) * (size_t)len);
     if (!key || !ix || !tmp) {
-        free(key);
-        free(ix);
-        free(tmp);
+        ert_tmp_free(key);
+        ert_tmp_free(ix);
+        ert_tmp_free(tmp);
         return ert_op_fail(k, ERT_ERR_NO_MEMORY, "out of memory sorting %lld elements",
                            (long long)len);
     }
@@ -301,8 +302,8 @@ ert_status ert_run_topk(ert_kctx *k)
                     ip[oi] = ix[j];
             }
         }
-    free(key);
-    free(ix);
-    free(tmp);
+    ert_tmp_free(key);
+    ert_tmp_free(ix);
+    ert_tmp_free(tmp);
     return ERT_OK;
 }

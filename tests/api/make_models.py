@@ -159,6 +159,33 @@ def inplace_chain(out):
          os.path.join(out, "inplace_chain.onnx"))
 
 
+def reference_ops(out):
+    """Ops that run on reference kernels with scratch buffers: a 3-D Conv, TopK, and a Pad
+    whose pads are computed at run time (all zero: Expand of a data-dependent 0). The
+    allocation test (test_alloc) checks their steady-state runs allocate nothing."""
+    rng = np.random.default_rng(5)
+    w = numpy_helper.from_array(rng.standard_normal((3, 2, 3, 3, 3)).astype(np.float32), "w")
+    k = numpy_helper.from_array(np.array([7], dtype=np.int64), "k")
+    big = numpy_helper.from_array(np.array(1e30, dtype=np.float32), "big")
+    four = numpy_helper.from_array(np.array([4], dtype=np.int64), "four")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 6),
+        helper.make_node("Flatten", ["c"], ["f"], axis=1),
+        helper.make_node("TopK", ["f", "k"], ["v", "i"]),
+        helper.make_node("ReduceMax", ["f"], ["m"], keepdims=0),
+        helper.make_node("Greater", ["m", "big"], ["gt"]),
+        helper.make_node("Cast", ["gt"], ["z"], to=TensorProto.INT64),
+        helper.make_node("Expand", ["z", "four"], ["pads"]),
+        helper.make_node("Pad", ["v", "pads"], ["y"], mode="reflect"),
+    ]
+    g = helper.make_graph(
+        nodes, "reference_ops", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 5, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 7]),
+         helper.make_tensor_value_info("i", TensorProto.INT64, [1, 7])], [w, k, big, four])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]),
+         os.path.join(out, "reference_ops.onnx"))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -173,6 +200,7 @@ def main():
     shape_subgraph(out)
     inplace_chain(out)
     mul_tiny(out)
+    reference_ops(out)
     with open(os.path.join(out, "small_cnn.onnx"), "rb") as f:
         data = f.read()
     with open(os.path.join(out, "truncated.onnx"), "wb") as f:
