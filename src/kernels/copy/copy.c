@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernels/copy/copy.h"
+#include "kernels/copy/copy_run.h"
 #include "runtime/threadpool.h"
 
 /* Parts a plan block holds; nodes with more run the reference kernel. */
@@ -108,27 +109,6 @@ static ert_status plan_split(ert_kctx *k, size_t *ws_bytes)
 
 /* ---- run ---- */
 
-/* d[0, n) = s[0, n): fixed-size moves for short runs (one memcpy call costs more). */
-static inline void copy_run(unsigned char *restrict d, const unsigned char *restrict s, size_t n)
-{
-    if (n > 128) {
-        memcpy(d, s, n);
-        return;
-    }
-    for (; n >= 16; n -= 16, d += 16, s += 16)
-        memcpy(d, s, 16);
-    if (n >= 8) {
-        memcpy(d, s, 8);
-        d += 8, s += 8, n -= 8;
-    }
-    if (n >= 4) {
-        memcpy(d, s, 4);
-        d += 4, s += 4, n -= 4;
-    }
-    for (; n > 0; n--)
-        *d++ = *s++;
-}
-
 typedef struct cp_job {
     const cp_plan *pl;
     unsigned char *whole;            /* Concat: written; Split: read */
@@ -151,9 +131,9 @@ static void rows_task(void *arg, int64_t t, int tid)
             if (p == wp || pl->part_row[i] == 0)
                 continue; /* placed in the output by the arena plan (a hosted input) */
             if (j->join)
-                copy_run(wp, p, pl->part_row[i]);
+                ert_copy_run(wp, p, pl->part_row[i]);
             else
-                copy_run(p, wp, pl->part_row[i]);
+                ert_copy_run(p, wp, pl->part_row[i]);
         }
     }
 }
