@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernels/copy/copy.h"
+#include "kernels/copy/copy_run.h"
 #include "ops/pad.h"
 #include "runtime/threadpool.h"
 
@@ -136,7 +137,7 @@ static void edge_elems(const pad_job *j, unsigned char *o, const unsigned char *
         if (m[i] < 0)
             fill_bytes(pl, o + (size_t)i * pl->elem, pl->elem);
         else
-            memcpy(o + (size_t)i * pl->elem, src + (size_t)m[i] * pl->elem, pl->elem);
+            ert_copy_run(o + (size_t)i * pl->elem, src + (size_t)m[i] * pl->elem, pl->elem);
     }
 }
 
@@ -157,7 +158,7 @@ static void pad_row(const pad_job *j, unsigned char *o, const unsigned char *src
         return;
     }
     edge_elems(j, o, src, 0, b);
-    memcpy(o + (size_t)b * pl->elem, src + (size_t)lo * pl->elem, (size_t)keep * pl->elem);
+    ert_copy_run(o + (size_t)b * pl->elem, src + (size_t)lo * pl->elem, (size_t)keep * pl->elem);
     edge_elems(j, o, src, b + keep, w);
 }
 
