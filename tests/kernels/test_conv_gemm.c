@@ -302,6 +302,13 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 2, 6, 12, 5, 7, 3, 3, 1, 1, 1, 1, {6, 1, 0, 1}, NULL, 2, true, true, true, "PRelu", 12},
         {2, 1, 12, 20, 9, 11, 3, 3, 2, 1, 4, 1, {9, 1, 0, 1}, NULL, 1, true, true, true, "Relu", 1},
         {1, 1, 5, 8, 1, 9, 1, 3, 1, 1, 1, 10, {0, 10, 0, 10}, NULL, 1, true, false, false, "", 1},
+        /* rows x columns regions (each of >= 256 pixels; narrow ones through the output
+         * tile, the residual gathered into it): dilation 24 on 64x64, and grouped with a
+         * batch of 2, PRelu, on 64x60 at dilations 24 x 20 */
+        {2, 1, 3, 5, 64, 64, 3, 3, 1, 1, 24, 24, {24, 24, 24, 24}, NULL, 1, true, true, true,
+         "Relu", 1},
+        {2, 2, 4, 6, 64, 60, 3, 3, 1, 1, 24, 20, {24, 20, 24, 20}, NULL, 2, true, true, true,
+         "PRelu", 6},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         run_case(&cs[i], NULL, 100u + (unsigned)i);

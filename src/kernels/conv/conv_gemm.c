@@ -30,13 +30,14 @@ typedef struct conv_packed {
     float *a;              /* 64-byte aligned */
 } conv_packed;
 
-/* Output rows [oh0, oh1) whose taps inside the image are the same: the taps in `live`
- * (bit t = tap ky * kw + kx). A tap outside the image for a whole band (dilated convs on
- * small maps: DeepLabV3's ASPP at dilation 24 and 36 on a 20x20 map keeps 1 of 9 taps)
- * is left out of that band's GEMM instead of multiplying zeros. */
+/* Output rows (or columns) [a0, a1) whose taps inside the image are the same: the taps
+ * in `live` (bit t = tap ky * kw + kx). A tap outside the image for a whole region (rows
+ * band x columns band; dilated convs on small maps: DeepLabV3's ASPP at dilation 24 and
+ * 36 on a 20x20 map keeps 1 of 9 taps) is left out of that region's GEMM instead of
+ * multiplying zeros. */
 #define CONV_MAX_BANDS 8
 typedef struct conv_band {
-    int64_t oh0, oh1;
+    int64_t a0, a1;
     uint64_t live;
 } conv_band;
 
@@ -51,9 +52,11 @@ typedef struct conv_plan {
     size_t ws_bytes;             /* what plan reported */
     size_t gemm_ws_bytes;        /* the SGEMM's part, first; then the gather table, if any */
     bool gather;                 /* im2col rows gathered through a table (small maps) */
-    size_t a_off;                /* workspace offset of a band's packed weights (bands) */
-    int n_bands;                 /* 0: one GEMM over every tap; else plan_bands' bands */
-    conv_band bands[CONV_MAX_BANDS];
+    size_t a_off;                /* workspace offset of a region's packed weights */
+    size_t t_off;                /* ... of a narrow region's output tile (mg x pixels) */
+    int n_rb, n_cb;              /* 0: one GEMM over every tap; else plan_bands' bands: */
+    conv_band rb[CONV_MAX_BANDS]; /* rows (live: the taps of those rows) */
+    conv_band cb[CONV_MAX_BANDS]; /* columns; one full-width band: row bands only */
 } conv_plan;
 
 _Static_assert(sizeof(conv_plan) <= ERT_STEP_PARAMS_BYTES, "conv_plan exceeds the block");
@@ -210,19 +213,24 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     int threads = ert_threadpool_size(k->pool);
     plan_bands(pl);
     pl->gemm_ws_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->oh * pl->ow, pl->kg, threads);
-    size_t a_bytes = 0;
-    for (int b = 0; b < pl->n_bands; b++) { /* the GEMM's slice is not monotone in K */
-        const conv_band *bd = &pl->bands[b];
-        int64_t kb = pl->cg * __builtin_popcountll(bd->live), nb = (bd->oh1 - bd->oh0) * pl->ow;
-        size_t g = ert_sgemm_ws_bytes(p->isa, pl->mg, nb, kb, threads);
-        size_t a = ert_sgemm_packed_a_floats(p->isa, pl->mg, kb) * sizeof(float);
-        pl->gemm_ws_bytes = g > pl->gemm_ws_bytes ? g : pl->gemm_ws_bytes;
-        a_bytes = a > a_bytes ? a : a_bytes;
-    }
+    size_t a_bytes = 0, t_bytes = 0;
+    for (int i = 0; i < pl->n_rb; i++) /* the GEMM's slice is not monotone in K */
+        for (int j = 0; j < pl->n_cb; j++) {
+            const conv_band *r = &pl->rb[i], *c = &pl->cb[j];
+            int64_t kb = pl->cg * __builtin_popcountll(r->live & c->live);
+            int64_t nb = (r->a1 - r->a0) * (c->a1 - c->a0);
+            size_t g = ert_sgemm_ws_bytes(p->isa, pl->mg, nb, kb, threads);
+            size_t a = ert_sgemm_packed_a_floats(p->isa, pl->mg, kb) * sizeof(float);
+            size_t t = c->a1 - c->a0 < pl->ow ? (size_t)(pl->mg * nb) * sizeof(float) : 0;
+            pl->gemm_ws_bytes = g > pl->gemm_ws_bytes ? g : pl->gemm_ws_bytes;
+            a_bytes = a > a_bytes ? a : a_bytes;
+            t_bytes = t > t_bytes ? t : t_bytes;
+        }
     pl->gather = !pl->pointwise && pl->ow < GATHER_MAX_OW && pl->h * pl->w <= INT32_MAX &&
                  pl->kh * pl->kw * pl->oh * pl->ow <= GATHER_TABLE_MAX;
     pl->a_off = pl->gemm_ws_bytes + (pl->gather ? table_bytes(pl) : 0);
-    pl->ws_bytes = pl->a_off + (a_bytes + 63) / 64 * 64;
+    pl->t_off = pl->a_off + (a_bytes + 63) / 64 * 64;
+    pl->ws_bytes = pl->t_off + (t_bytes + 63) / 64 * 64;
     *ws_bytes = pl->ws_bytes;
     return ERT_OK;
 }
@@ -246,9 +254,10 @@ typedef struct im2col_src {
     const int32_t *table;   /* gather table (pl->gather), or NULL */
     ert_tap_gather_fn gather;
     const im2col_tap *taps; /* per tap, or NULL (more than IM2COL_TAB_TAPS taps) */
-    const uint8_t *live;    /* a band's taps (K = channels x n_live), or NULL: every tap */
+    const uint8_t *live;    /* a region's taps (K = channels x n_live), or NULL: every tap */
     int64_t n_live;
-    int64_t p0;             /* the band's first output pixel (column 0 of the GEMM) */
+    int64_t oh0, ow0, rw;   /* the region's first output row and column, its width: GEMM
+                             * column j is pixel (oh0 + j / rw, ow0 + j % rw) */
 } im2col_src;
 
 /* Portable tap run (GENERIC level): short runs as plain loops, long ones as memcpy. */
@@ -345,50 +354,101 @@ static im2col_tap tap_of(const conv_plan *pl, int64_t t)
     return tp;
 }
 
-/* Taps of output row oh inside the image (bit t), among those in col (taps whose column
- * offset reaches the image for some output column). */
-static uint64_t row_taps(const conv_plan *pl, int64_t oh, uint64_t col)
+/* Taps of output row oh whose input row is inside the image (bit t, every kx). */
+static uint64_t row_taps(const conv_plan *pl, int64_t oh)
 {
-    uint64_t live = 0;
+    uint64_t live = 0, kx_all = (2ull << (pl->kw - 1)) - 1;
     for (int64_t ky = 0; ky < pl->kh; ky++) {
         int64_t ih = oh * pl->sh + ky * pl->dh - pl->ph;
         if (ih >= 0 && ih < pl->h)
-            live |= (col >> (ky * pl->kw) & ((2ull << (pl->kw - 1)) - 1)) << (ky * pl->kw);
+            live |= kx_all << (ky * pl->kw);
     }
     return live;
 }
 
-/* Bands of output rows with the same live taps (conv_band), kept only when leaving the
- * dead taps out saves at least a fifth of the MACs: a plain 3x3 pad-1 conv, whose first
- * and last rows lose 3 taps, stays one GEMM. */
-static void plan_bands(conv_plan *pl)
+/* Taps of output column ow whose input column is inside the image (bit t, every ky). */
+static uint64_t col_taps(const conv_plan *pl, int64_t ow)
 {
-    int64_t taps = pl->kh * pl->kw, macs = 0;
-    pl->n_bands = 0;
-    if (pl->pointwise || taps > 64 || pl->oh <= 0)
-        return;
-    uint64_t col = 0;
-    for (int64_t t = 0; t < taps; t++) {
-        im2col_tap tp = tap_of(pl, t);
-        col |= tp.lo < tp.hi ? 1ull << t : 0;
+    uint64_t live = 0;
+    for (int64_t kx = 0; kx < pl->kw; kx++) {
+        int64_t iw = ow * pl->sw + kx * pl->dw - pl->pw;
+        for (int64_t ky = 0; iw >= 0 && iw < pl->w && ky < pl->kh; ky++)
+            live |= 1ull << (ky * pl->kw + kx);
     }
-    conv_band b[CONV_MAX_BANDS];
-    int nb = 0;
-    for (int64_t oh = 0; oh < pl->oh; oh++) {
-        uint64_t live = row_taps(pl, oh, col);
-        macs += __builtin_popcountll(live);
-        if (nb > 0 && b[nb - 1].live == live) {
-            b[nb - 1].oh1 = oh + 1;
+    return live;
+}
+
+/* Consecutive positions [0, n) with the same mask(pos) as bands; false if more than
+ * CONV_MAX_BANDS. */
+static bool bands_of(const conv_plan *pl, int64_t n, uint64_t (*mask)(const conv_plan *, int64_t),
+                     conv_band *b, int *nb)
+{
+    *nb = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t live = mask(pl, i);
+        if (*nb > 0 && b[*nb - 1].live == live) {
+            b[*nb - 1].a1 = i + 1;
             continue;
         }
-        if (nb == CONV_MAX_BANDS)
-            return;
-        b[nb++] = (conv_band){oh, oh + 1, live};
+        if (*nb == CONV_MAX_BANDS)
+            return false;
+        b[(*nb)++] = (conv_band){i, i + 1, live};
     }
-    if (macs * 5 > pl->oh * taps * 4)
+    return true;
+}
+
+/* MACs per output channel and input channel over the regions rb x cb. */
+static int64_t region_macs(const conv_band *rb, int nr, const conv_band *cb, int nc)
+{
+    int64_t macs = 0;
+    for (int i = 0; i < nr; i++)
+        for (int j = 0; j < nc; j++)
+            macs += (rb[i].a1 - rb[i].a0) * (cb[j].a1 - cb[j].a0) *
+                    __builtin_popcountll(rb[i].live & cb[j].live);
+    return macs;
+}
+
+/* Fewest output pixels of a rows x columns region: a region's GEMM repacks its weights
+ * (a float copy per Cg x taps x Mg, ~4-8 MACs' time each, so ~1/N of the region's work)
+ * and runs at N = its pixels (ASPP at dilation 12 on 20x20 in 9 regions of 16-64 pixels:
+ * 21 ms against 15.8 in 3 row bands, Zen 4). */
+#define CONV_MIN_REGION_PX 256
+
+/* Regions of output pixels with the same live taps, kept only where leaving the dead taps
+ * out saves at least a fifth of the MACs: first row bands over full rows (one GEMM each,
+ * written in place), then, if splitting the columns too saves another fifth and every
+ * region has CONV_MIN_REGION_PX pixels, rows x columns regions (narrow ones through an
+ * output tile). A plain 3x3 pad-1 conv, whose border pixels lose 3 taps, stays one GEMM. */
+static void plan_bands(conv_plan *pl)
+{
+    int64_t taps = pl->kh * pl->kw;
+    pl->n_rb = pl->n_cb = 0;
+    if (pl->pointwise || taps > 64 || pl->oh <= 0 || pl->ow <= 0)
         return;
-    pl->n_bands = nb;
-    memcpy(pl->bands, b, sizeof b[0] * (size_t)nb);
+    conv_band rb[CONV_MAX_BANDS], cb[CONV_MAX_BANDS];
+    int nr, nc;
+    if (!bands_of(pl, pl->oh, row_taps, rb, &nr))
+        return;
+    uint64_t col_any = 0;
+    for (int64_t ow = 0; ow < pl->ow; ow++)
+        col_any |= col_taps(pl, ow);
+    conv_band whole = {0, pl->ow, col_any};
+    int64_t full = pl->oh * pl->ow * taps, rows = region_macs(rb, nr, &whole, 1);
+    bool cols = bands_of(pl, pl->ow, col_taps, cb, &nc) && nc > 1;
+    for (int i = 0; cols && i < nr; i++) /* each region's weights are repacked per run */
+        for (int j = 0; cols && j < nc; j++)
+            cols = (rb[i].a1 - rb[i].a0) * (cb[j].a1 - cb[j].a0) >= CONV_MIN_REGION_PX;
+    if (cols && region_macs(rb, nr, cb, nc) * 5 <= (rows < full ? rows : full) * 4) {
+        pl->n_cb = nc;
+        memcpy(pl->cb, cb, sizeof cb[0] * (size_t)nc);
+    } else if (rows * 5 <= full * 4) {
+        pl->n_cb = 1;
+        pl->cb[0] = whole;
+    } else {
+        return;
+    }
+    pl->n_rb = nr;
+    memcpy(pl->rb, rb, sizeof rb[0] * (size_t)nr);
 }
 
 /* Row k (channel ci, tap ky, kx) of the group's im2col matrix, columns [n0, n0+nc). */
@@ -398,21 +458,22 @@ static const float *im2col_row(const void *ctx, int64_t k, int64_t n0, int64_t n
     const conv_plan *pl = src->pl;
     int64_t taps = src->live ? src->n_live : pl->kh * pl->kw, ci = k / taps, t = k % taps;
     t = src->live ? src->live[t] : t;
-    n0 += src->p0;
     const float *xc = src->x + ci * pl->h * pl->w;
-    if (src->table) {
-        src->gather(buf, xc, src->table + t * pl->oh * pl->ow + n0, nc);
+    int64_t rw = src->rw, oh = src->oh0 + n0 / rw, c = n0 % rw;
+    if (src->table && rw == pl->ow) { /* full rows: the region is one run of the plane */
+        src->gather(buf, xc, src->table + t * pl->oh * pl->ow + oh * pl->ow + c, nc);
         return buf;
     }
     /* the tap's geometry from run()'s table: four of a call's six 64-bit divisions (a call
      * writes 384 columns; callgrind, 3x3/2 32->64 on 160x160: 9% fewer instructions here) */
     im2col_tap tp = src->taps ? src->taps[t] : tap_of(pl, t);
     int64_t ky = tp.ky, off = tp.off, lo = tp.lo, hi = tp.hi;
-    int64_t oh = n0 / pl->ow, ow = n0 % pl->ow;
-    for (int64_t done = 0; done < nc; oh++, ow = 0) {
-        int64_t len = pl->ow - ow < nc - done ? pl->ow - ow : nc - done;
+    for (int64_t done = 0; done < nc; oh++, c = 0) {
+        int64_t len = rw - c < nc - done ? rw - c : nc - done, ow = src->ow0 + c;
         int64_t ih = oh * pl->sh + ky * pl->dh - pl->ph;
-        if (ih < 0 || ih >= pl->h)
+        if (src->table)
+            src->gather(buf + done, xc, src->table + t * pl->oh * pl->ow + oh * pl->ow + ow, len);
+        else if (ih < 0 || ih >= pl->h)
             memset(buf + done, 0, sizeof(float) * (size_t)len);
         else if (len == pl->ow)
             src->tap_run(buf + done, xc + ih * pl->w + off, lo, hi, len, pl->sw);
@@ -434,7 +495,8 @@ typedef struct run_ctx {
     const im2col_tap *taps;
     const float *bias, *res;
     float *y;
-    float *a_buf; /* a band's packed weights (the workspace at pl->a_off) */
+    float *a_buf; /* a region's packed weights (the workspace at pl->a_off) */
+    float *t_buf; /* a narrow region's output tile (at pl->t_off) */
 } run_ctx;
 
 /* The group's packed weights restricted to the n_live taps of `live` (K = cg x n_live,
@@ -452,37 +514,69 @@ static void pack_live(const run_ctx *rc, const float *a, const uint8_t *live, in
                        a + i * pl->kg + (ci * taps + live[j]) * mr, sizeof(float) * (size_t)mr);
 }
 
-/* One GEMM: image n, group gi, output rows [bd->oh0, bd->oh1) over the band's taps (live
- * 0 with n_bands 0: every tap). */
-static void run_band(const run_ctx *rc, ert_sgemm_epilogue *ep, int64_t n, int64_t gi,
-                     const conv_band *bd)
+/* A narrow region's tile t[mg][rows x cols] from / to plane rows of y (ohw apart). */
+static void tile_copy(const conv_plan *pl, float *t, float *y, const conv_band *r,
+                      const conv_band *c, bool to_tile)
+{
+    int64_t cols = c->a1 - c->a0, n = (r->a1 - r->a0) * cols;
+    for (int64_t m = 0; m < pl->mg; m++)
+        for (int64_t oh = r->a0; oh < r->a1; oh++) {
+            float *a = t + m * n + (oh - r->a0) * cols;
+            float *b = y + m * pl->oh * pl->ow + oh * pl->ow + c->a0;
+            memcpy(to_tile ? a : b, to_tile ? b : a, sizeof(float) * (size_t)cols);
+        }
+}
+
+/* One GEMM: image n, group gi, the output pixels rows r x columns c over the taps in
+ * r->live & c->live (r, c NULL: every pixel and tap). A region narrower than the map
+ * is computed into the workspace tile (its residual gathered there first) and copied
+ * out. */
+static void run_region(const run_ctx *rc, ert_sgemm_epilogue *ep, int64_t n, int64_t gi,
+                       const conv_band *r, const conv_band *c)
 {
     const conv_plan *pl = rc->pl;
     const conv_packed *p = rc->p;
     int64_t ohw = pl->oh * pl->ow, hw = pl->h * pl->w, taps = pl->kh * pl->kw;
+    const conv_band all_r = {0, pl->oh, ~0ull}, all_c = {0, pl->ow, ~0ull};
+    r = r ? r : &all_r;
+    c = c ? c : &all_c;
     const float *xg = rc->k->in[0]->data;
     xg += (n * pl->c + gi * pl->cg) * hw;
-    int64_t yoff = (n * pl->m + gi * pl->mg) * ohw + bd->oh0 * pl->ow;
+    int64_t yoff = (n * pl->m + gi * pl->mg) * ohw, cols = c->a1 - c->a0;
+    int64_t npx = (r->a1 - r->a0) * cols;
     const float *a = p->a + (size_t)gi * p->group_floats;
     uint8_t live[64];
     int64_t n_live = 0;
-    for (int64_t t = 0; pl->n_bands > 0 && t < taps; t++)
-        if (bd->live >> t & 1)
+    for (int64_t t = 0; pl->n_rb > 0 && t < taps; t++)
+        if ((r->live & c->live) >> t & 1)
             live[n_live++] = (uint8_t)t;
-    bool subset = pl->n_bands > 0 && n_live < taps;
+    bool subset = pl->n_rb > 0 && n_live < taps, narrow = cols < pl->ow;
     if (subset) {
         pack_live(rc, a, live, n_live, rc->a_buf);
         a = rc->a_buf;
     }
     im2col_src src = {pl, xg, rc->tap_run, rc->table, rc->gather, rc->taps,
-                      subset ? live : NULL, n_live, bd->oh0 * pl->ow};
+                      subset ? live : NULL, n_live, r->a0, c->a0, cols};
     ert_sgemm_b bs = pl->pointwise ? (ert_sgemm_b){.data = xg, .ld = hw}
                                    : (ert_sgemm_b){.row = im2col_row, .ctx = &src};
+    float *out = rc->y + yoff + r->a0 * pl->ow;
+    int64_t ldc = ohw;
     ep->bias = rc->bias ? rc->bias + gi * pl->mg : NULL;
-    ep->residual = rc->res ? rc->res + yoff : NULL;
+    ep->residual = rc->res ? rc->res + yoff + r->a0 * pl->ow : NULL;
+    ep->ldr = ohw;
     ep->act_row0 = gi * pl->mg;
-    ert_sgemm_packed(p->isa, pl->mg, (bd->oh1 - bd->oh0) * pl->ow, subset ? pl->cg * n_live : pl->kg,
-                     a, &bs, rc->y + yoff, ohw, ep, rc->k->ws, pl->gemm_ws_bytes, rc->k->pool);
+    if (narrow) {
+        out = rc->t_buf;
+        ldc = npx;
+        if (rc->res) /* the tile starts as the residual: the GEMM adds into it */
+            tile_copy(pl, out, (float *)rc->res + yoff, r, c, true);
+        ep->residual = rc->res ? out : NULL;
+        ep->ldr = npx;
+    }
+    ert_sgemm_packed(p->isa, pl->mg, npx, subset ? pl->cg * n_live : pl->kg, a, &bs, out, ldc,
+                     ep, rc->k->ws, pl->gemm_ws_bytes, rc->k->pool);
+    if (narrow)
+        tile_copy(pl, out, rc->y + yoff, r, c, false);
 }
 
 static ert_status run(ert_kctx *k)
@@ -509,16 +603,15 @@ static ert_status run(ert_kctx *k)
     for (int64_t t = 0; tabled && t < pl->kh * pl->kw; t++)
         taps[t] = tap_of(pl, t);
     run_ctx rc = {k, pl, p, tap_run_of(p->isa), tap_gather_of(p->isa), table,
-                  tabled ? taps : NULL, bias, res, y, (float *)((char *)k->ws + pl->a_off)};
+                  tabled ? taps : NULL, bias, res, y, (float *)((char *)k->ws + pl->a_off),
+                  (float *)((char *)k->ws + pl->t_off)};
     for (int64_t n = 0; n < pl->nb; n++)
         for (int64_t gi = 0; gi < pl->group; gi++) {
-            if (pl->n_bands == 0) {
-                conv_band all = {0, pl->oh, 0};
-                run_band(&rc, &ep, n, gi, &all);
-                continue;
-            }
-            for (int bi = 0; bi < pl->n_bands; bi++)
-                run_band(&rc, &ep, n, gi, &pl->bands[bi]);
+            if (pl->n_rb == 0)
+                run_region(&rc, &ep, n, gi, NULL, NULL);
+            for (int i = 0; i < pl->n_rb; i++)
+                for (int j = 0; j < pl->n_cb; j++)
+                    run_region(&rc, &ep, n, gi, &pl->rb[i], &pl->cb[j]);
         }
     return ERT_OK;
 }
@@ -631,7 +724,7 @@ static void rows_task(void *arg, int64_t t, int tid)
     const float *xg = j->x + (n * pl->c + gi * pl->cg) * hw;
     const float *w = j->p->a + (size_t)gi * j->p->group_floats;
     float *buf = j->ws + (size_t)tid * 4 * ROWS_NB, *yg = j->y + (n * pl->m + gi * pl->mg) * ohw;
-    im2col_src src = {pl, xg, tap_run_of(j->p->isa), NULL, NULL, NULL, NULL, 0, 0};
+    im2col_src src = {pl, xg, tap_run_of(j->p->isa), NULL, NULL, NULL, NULL, 0, 0, 0, pl->ow};
     ert_rows_fma_fn fma = rows_fma_of(j->p->isa);
     for (int64_t m = 0; m < pl->mg; m++)
         for (int64_t i = 0; i < nc; i++)
