@@ -40,6 +40,80 @@ def _seg(name, **kw):
     return build
 
 
+def _vid(name, **kw):
+    def build():
+        import torchvision.models.video as vid
+        return getattr(vid, name)(weights=None, **kw)
+    return build
+
+
+def _mods():
+    """Small architectures outside torchvision's classifiers: sequence models, decoders,
+    normalisations and resampling a real model may use."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Encoder(nn.Module):  # a BERT-like encoder block stack on [1, 64, 256]
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(256, 4, 512, dropout=0.0, activation="gelu",
+                                               batch_first=True, norm_first=True)
+            self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.head = nn.Linear(256, 10)
+
+        def forward(self, x):
+            return self.head(self.enc(x))
+
+    class Rnn(nn.Module):  # CRNN-style recognizer head on [1, 40, 64]
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(64, 48, num_layers=2, bidirectional=True, batch_first=True)
+            self.gru = nn.GRU(96, 32, batch_first=True)
+            self.fc = nn.Linear(32, 20)
+
+        def forward(self, x):
+            return self.fc(self.gru(self.lstm(x)[0])[0]).log_softmax(-1)
+
+    class Decoder(nn.Module):  # encoder-decoder with ConvTranspose, GroupNorm, resampling
+        def __init__(self):
+            super().__init__()
+            self.e1 = nn.Sequential(nn.Conv2d(3, 24, 3, 2, 1), nn.GroupNorm(4, 24), nn.ReLU())
+            self.e2 = nn.Sequential(nn.Conv2d(24, 40, 3, 2, 1, groups=2), nn.InstanceNorm2d(40),
+                                    nn.LeakyReLU(0.1))
+            self.d1 = nn.ConvTranspose2d(40, 24, 4, 2, 1)
+            self.d2 = nn.ConvTranspose2d(48, 12, 3, 2, 1, output_padding=1, groups=3)
+            self.ps = nn.Sequential(nn.Conv2d(12, 3 * 4, 3, 1, 1), nn.PixelShuffle(2))
+            self.ln = nn.LayerNorm([3, 190, 190])
+
+        def forward(self, x):
+            a = self.e1(x)
+            b = self.e2(a)
+            c = torch.cat([self.d1(b), a], 1)
+            d = self.d2(c)
+            u = F.interpolate(d, scale_factor=0.5, mode="bilinear", align_corners=True)
+            v = F.interpolate(u, size=(95, 95), mode="bicubic", align_corners=False)
+            w = self.ps(v)
+            return self.ln(w).sigmoid() + F.interpolate(x, size=(190, 190), mode="nearest")
+
+    class Crnn(nn.Module):  # CRNN's recognizer: 2 bidirectional LSTMs, hidden 256, on [1, 80, 512]
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(512, 256, num_layers=2, bidirectional=True, batch_first=True)
+            self.fc = nn.Linear(512, 97)
+
+        def forward(self, x):
+            return self.fc(self.lstm(x)[0])
+
+    return {"encoder": Encoder, "rnn": Rnn, "decoder": Decoder, "crnn_lstm": Crnn}
+
+
+def _mod(name):
+    def build():
+        return _mods()[name]()
+    return build
+
+
 ZOO = {
     "shufflenet_v2": (_tv("shufflenet_v2_x1_0"), 224),
     "squeezenet": (_tv("squeezenet1_1"), 224),
@@ -56,6 +130,11 @@ ZOO = {
     "lraspp": (_seg("lraspp_mobilenet_v3_large"), 320),
     "deeplabv3_mnv3": (_seg("deeplabv3_mobilenet_v3_large", aux_loss=False), 320),
     "fcn_resnet50": (_seg("fcn_resnet50", aux_loss=False), 256),
+    "r3d_18": (_vid("r3d_18"), (1, 3, 8, 112, 112)),
+    "encoder": (_mod("encoder"), (1, 64, 256)),
+    "rnn": (_mod("rnn"), (1, 40, 64)),
+    "crnn_lstm": (_mod("crnn_lstm"), (1, 80, 512)),
+    "decoder": (_mod("decoder"), (1, 3, 127, 127)),
 }
 
 
@@ -72,7 +151,8 @@ def export(d, names):
     for n in names:
         model, inp = paths(d, n)
         build, size = ZOO[n]
-        x = np.random.RandomState(0).standard_normal((1, 3, size, size)).astype(np.float32)
+        shape = size if isinstance(size, tuple) else (1, 3, size, size)
+        x = np.random.RandomState(0).standard_normal(shape).astype(np.float32)
         np.save(inp, x)
         if os.path.exists(model):
             continue
@@ -94,10 +174,19 @@ def check(d, names, edgert):
         for o in outs.values():
             shutil.rmtree(o, ignore_errors=True)
             os.makedirs(o)
-        subprocess.run(["node", os.path.join(ROOT, "scripts", "ort_run.js"), model, outs["ort"],
-                        f"input={inp}"], capture_output=True, check=True)
-        subprocess.run([edgert, "run", model, "--input", f"input={inp}", "--output-dir",
-                        outs["edgert"]], capture_output=True, check=True)
+        runs = {"ort": ["node", os.path.join(ROOT, "scripts", "ort_run.js"), model, outs["ort"],
+                        f"input={inp}"],
+                "edgert": [edgert, "run", model, "--input", f"input={inp}", "--output-dir",
+                           outs["edgert"]]}
+        failed = False
+        for e, cmd in runs.items():
+            c = subprocess.run(cmd, capture_output=True, text=True)
+            if c.returncode != 0:
+                tail = (c.stderr.strip().splitlines() or ["(no message)"])[-1]
+                print(f"{n:20s} {e} failed (exit {c.returncode}): {tail}", flush=True)
+                failed = True
+        if failed:
+            continue
         a = np.load(os.path.join(outs["edgert"], "out.npy"))
         b = np.load(os.path.join(outs["ort"], "out.npy"))
         diff, mag = float(np.abs(a - b).max()), float(np.abs(b).max())

@@ -18,6 +18,7 @@
 #include "kernels/norm/norm.h"
 #include "kernels/pool/pool.h"
 #include "kernels/resize/resize.h"
+#include "kernels/rnn/rnn.h"
 #include "kernels/transpose/transpose.h"
 #include "kernels/winograd/winograd.h"
 #include "ops/fused.h"
@@ -78,6 +79,10 @@ static const ert_kernel_family k_table[] = {
     /* float32 MatMul / Gemm on the packed SGEMM (matrix-vector for M = 1) */
     ERT_FAMILY(MATMUL, ert_matmul_kernels),
     ERT_FAMILY(GEMM, ert_matmul_kernels),
+    /* float32 recurrences: one SGEMM for the input projection, matrix-vector steps */
+    ERT_FAMILY(LSTM, ert_rnn_kernels),
+    ERT_FAMILY(GRU, ert_rnn_kernels),
+    ERT_FAMILY(RNN, ert_rnn_kernels),
     /* data movement: Transpose as run copies or register-tiled 2-D transposes */
     ERT_FAMILY(TRANSPOSE, ert_transpose_kernels),
     /* row-wise copies along any axis */

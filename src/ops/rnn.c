@@ -7,8 +7,9 @@
  * input dtype, so float32, float64, float16 and bfloat16 share one exact path (the
  * ONNX reference computes in float64 too). Cost: one conversion of W/R per run and
  * double dot products; a CRNN-sized LSTM (hidden 256, input 512, 80 steps,
- * bidirectional, ~126 M MACs) runs in ~26 ms. A fast float kernel would batch X*W^T
- * over all steps as one GEMM; that belongs in src/kernels/, not here.
+ * bidirectional, ~126 M MACs) runs in ~26 ms. Float32 models with constant weights run
+ * on src/kernels/rnn/ instead (one GEMM for X*W^T over all steps: ~4.3 ms on a Zen 4);
+ * this kernel is its oracle and runs the other dtypes.
  *
  * Loop order: direction, then batch row, then time step. Batch rows are independent,
  * which makes sequence_lens simple: row b runs exactly lens[b] steps (the reverse
@@ -35,59 +36,30 @@
 #include <string.h>
 
 #include "ops/op.h"
+#include "ops/rnn.h"
 #include "util/scratch.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* Parameters                                                                           */
 
-typedef enum rnn_cell { CELL_RNN = 0, CELL_GRU = 1, CELL_LSTM = 2 } rnn_cell;
-
-typedef enum act_kind {
-    ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_AFFINE, ACT_LEAKY_RELU, ACT_THRESHOLDED_RELU,
-    ACT_SCALED_TANH, ACT_HARD_SIGMOID, ACT_ELU, ACT_SOFTSIGN, ACT_SOFTPLUS
-} act_kind;
-
 static const struct {
     const char *name;
-    act_kind kind;
+    ert_rnn_act_kind kind;
     bool takes_alpha, takes_beta;
     double alpha, beta;        /* defaults */
 } act_table[] = {
-    {"Relu", ACT_RELU, false, false, 0, 0},
-    {"Tanh", ACT_TANH, false, false, 0, 0},
-    {"Sigmoid", ACT_SIGMOID, false, false, 0, 0},
-    {"Affine", ACT_AFFINE, true, true, 1.0, 0.0},
-    {"LeakyRelu", ACT_LEAKY_RELU, true, false, 0.01, 0},
-    {"ThresholdedRelu", ACT_THRESHOLDED_RELU, true, false, 1.0, 0},
-    {"ScaledTanh", ACT_SCALED_TANH, true, true, 1.0, 1.0},
-    {"HardSigmoid", ACT_HARD_SIGMOID, true, true, 0.2, 0.5},
-    {"Elu", ACT_ELU, true, false, 1.0, 0},
-    {"Softsign", ACT_SOFTSIGN, false, false, 0, 0},
-    {"Softplus", ACT_SOFTPLUS, false, false, 0, 0},
+    {"Relu", ERT_RNN_ACT_RELU, false, false, 0, 0},
+    {"Tanh", ERT_RNN_ACT_TANH, false, false, 0, 0},
+    {"Sigmoid", ERT_RNN_ACT_SIGMOID, false, false, 0, 0},
+    {"Affine", ERT_RNN_ACT_AFFINE, true, true, 1.0, 0.0},
+    {"LeakyRelu", ERT_RNN_ACT_LEAKY_RELU, true, false, 0.01, 0},
+    {"ThresholdedRelu", ERT_RNN_ACT_THRESHOLDED_RELU, true, false, 1.0, 0},
+    {"ScaledTanh", ERT_RNN_ACT_SCALED_TANH, true, true, 1.0, 1.0},
+    {"HardSigmoid", ERT_RNN_ACT_HARD_SIGMOID, true, true, 0.2, 0.5},
+    {"Elu", ERT_RNN_ACT_ELU, true, false, 1.0, 0},
+    {"Softsign", ERT_RNN_ACT_SOFTSIGN, false, false, 0, 0},
+    {"Softplus", ERT_RNN_ACT_SOFTPLUS, false, false, 0, 0},
 };
-
-typedef struct rnn_act {
-    act_kind kind;
-    double alpha, beta;
-} rnn_act;
-
-enum { DIR_FORWARD = 0, DIR_REVERSE = 1, DIR_BIDI = 2 };
-enum { MAX_ACTS = 3 }; /* activations per direction: LSTM f, g, h */
-
-typedef struct rnn_params {
-    rnn_cell cell;
-    int gates;                 /* gate blocks in W/R: RNN 1, GRU 3, LSTM 4 */
-    int n_acts;                /* activations per direction: 1, 2, 3 */
-    int dir;                   /* DIR_* */
-    int nd;                    /* num_directions */
-    int layout;                /* 0: seq-major, 1: batch-major (opset 14+) */
-    int64_t hidden;            /* hidden_size attribute, -1 if absent */
-    bool has_clip;
-    double clip;
-    bool input_forget;         /* LSTM */
-    bool linear_before_reset;  /* GRU (opset 3+) */
-    rnn_act act[2][MAX_ACTS];  /* per direction */
-} rnn_params;
 
 static bool name_eq_nocase(const char *a, const char *b)
 {
@@ -100,32 +72,32 @@ static bool name_eq_nocase(const char *a, const char *b)
     return *a == *b;
 }
 
-static const char *op_name(rnn_cell c)
+static const char *op_name(ert_rnn_cell c)
 {
-    return c == CELL_LSTM ? "LSTM" : c == CELL_GRU ? "GRU" : "RNN";
+    return c == ERT_RNN_CELL_LSTM ? "LSTM" : c == ERT_RNN_CELL_GRU ? "GRU" : "RNN";
 }
 
-static ert_status parse_params(ert_kctx *k, rnn_params *p)
+ert_status ert_rnn_parse(ert_kctx *k, ert_rnn_params *p)
 {
     const ert_node *n = k->node;
     memset(p, 0, sizeof *p);
     int id = n->op->id;
-    p->cell = id == ERT_OP_LSTM ? CELL_LSTM : id == ERT_OP_GRU ? CELL_GRU : CELL_RNN;
-    p->gates = p->cell == CELL_LSTM ? 4 : p->cell == CELL_GRU ? 3 : 1;
-    p->n_acts = p->cell == CELL_LSTM ? 3 : p->cell == CELL_GRU ? 2 : 1;
+    p->cell = id == ERT_OP_LSTM ? ERT_RNN_CELL_LSTM : id == ERT_OP_GRU ? ERT_RNN_CELL_GRU : ERT_RNN_CELL_RNN;
+    p->gates = p->cell == ERT_RNN_CELL_LSTM ? 4 : p->cell == ERT_RNN_CELL_GRU ? 3 : 1;
+    p->n_acts = p->cell == ERT_RNN_CELL_LSTM ? 3 : p->cell == ERT_RNN_CELL_GRU ? 2 : 1;
 
     const char *dir = ert_attr_string(n, "direction", "forward");
     if (!strcmp(dir, "forward"))
-        p->dir = DIR_FORWARD;
+        p->dir = ERT_RNN_DIR_FORWARD;
     else if (!strcmp(dir, "reverse"))
-        p->dir = DIR_REVERSE;
+        p->dir = ERT_RNN_DIR_REVERSE;
     else if (!strcmp(dir, "bidirectional"))
-        p->dir = DIR_BIDI;
+        p->dir = ERT_RNN_DIR_BIDI;
     else
         return ert_op_fail(k, ERT_ERR_UNSUPPORTED,
                            "direction '%s' is not supported (forward, reverse or bidirectional)",
                            dir);
-    p->nd = p->dir == DIR_BIDI ? 2 : 1;
+    p->nd = p->dir == ERT_RNN_DIR_BIDI ? 2 : 1;
 
     if (k->version >= 14) { /* layout arrived in opset 14 */
         int64_t lay = ert_attr_int(n, "layout", 0);
@@ -150,20 +122,20 @@ static ert_status parse_params(ert_kctx *k, rnn_params *p)
             return ert_op_fail(k, ERT_ERR_SHAPE, "clip %g must be a positive threshold",
                                p->clip);
     }
-    if (p->cell == CELL_LSTM)
+    if (p->cell == ERT_RNN_CELL_LSTM)
         p->input_forget = ert_attr_int(n, "input_forget", 0) != 0;
-    if (p->cell == CELL_GRU && k->version >= 3)
+    if (p->cell == ERT_RNN_CELL_GRU && k->version >= 3)
         p->linear_before_reset = ert_attr_int(n, "linear_before_reset", 0) != 0;
 
     /* Activations: defaults, then the attribute list. */
-    static const act_kind defaults[3][MAX_ACTS] = {
-        {ACT_TANH, ACT_TANH, ACT_TANH},          /* RNN: f */
-        {ACT_SIGMOID, ACT_TANH, ACT_TANH},       /* GRU: f, g */
-        {ACT_SIGMOID, ACT_TANH, ACT_TANH},       /* LSTM: f, g, h */
+    static const ert_rnn_act_kind defaults[3][ERT_RNN_MAX_ACTS] = {
+        {ERT_RNN_ACT_TANH, ERT_RNN_ACT_TANH, ERT_RNN_ACT_TANH},          /* RNN: f */
+        {ERT_RNN_ACT_SIGMOID, ERT_RNN_ACT_TANH, ERT_RNN_ACT_TANH},       /* GRU: f, g */
+        {ERT_RNN_ACT_SIGMOID, ERT_RNN_ACT_TANH, ERT_RNN_ACT_TANH},       /* LSTM: f, g, h */
     };
     for (int d = 0; d < 2; d++)
-        for (int a = 0; a < MAX_ACTS; a++)
-            p->act[d][a] = (rnn_act){defaults[p->cell][a], 0.0, 0.0};
+        for (int a = 0; a < ERT_RNN_MAX_ACTS; a++)
+            p->act[d][a] = (ert_rnn_act){defaults[p->cell][a], 0.0, 0.0};
 
     const ert_attr *acts = ert_node_attr(n, "activations");
     if (acts) {
@@ -189,7 +161,7 @@ static ert_status parse_params(ert_kctx *k, rnn_params *p)
                                    "activation '%s' is not supported (Relu, Tanh, Sigmoid, Affine, "
                                    "LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, "
                                    "Softsign, Softplus)", nm);
-            rnn_act a = {act_table[t].kind, act_table[t].alpha, act_table[t].beta};
+            ert_rnn_act a = {act_table[t].kind, act_table[t].alpha, act_table[t].beta};
             if (act_table[t].takes_alpha && ia < na)
                 a.alpha = alphas[ia++];
             if (act_table[t].takes_beta && ib < nb)
@@ -205,7 +177,6 @@ static ert_status parse_params(ert_kctx *k, rnn_params *p)
 /* ------------------------------------------------------------------------------------ */
 /* Shape inference and validation                                                       */
 
-enum { IN_X, IN_W, IN_R, IN_B, IN_SEQ_LENS, IN_INITIAL_H, IN_INITIAL_C, IN_P };
 
 static bool is_rnn_float(ert_dtype t)
 {
@@ -247,38 +218,33 @@ static int64_t pick_dim(int64_t a, int64_t b)
     return a <= -2 ? a : b;
 }
 
-/* Shapes of the problem, as far as known. */
-typedef struct rnn_shape {
-    int64_t seq, batch, input, hidden;
-} rnn_shape;
-
-static ert_status check_shapes(ert_kctx *k, const rnn_params *p, rnn_shape *sh)
+ert_status ert_rnn_shapes(ert_kctx *k, const ert_rnn_params *p, ert_rnn_shape *sh)
 {
-    int max_in = p->cell == CELL_LSTM ? 8 : 6;
+    int max_in = p->cell == ERT_RNN_CELL_LSTM ? 8 : 6;
     ert_status s = ert_check_inputs(k, 3, max_in);
     if (s)
         return s;
     const char *in_names[8] = {"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"};
-    const ert_tensor *x = k->in[IN_X];
+    const ert_tensor *x = k->in[ERT_RNN_IN_X];
     if (!is_rnn_float(x->dtype))
         return ert_op_fail(k, ERT_ERR_UNSUPPORTED, "X dtype %s is not supported (float32, "
                            "float64, float16 or bfloat16)", ert_dtype_name(x->dtype));
     for (int i = 1; i < k->n_in; i++) {
         const ert_tensor *t = k->in[i];
-        if (!t || i == IN_SEQ_LENS)
+        if (!t || i == ERT_RNN_IN_SEQ_LENS)
             continue;
         if (t->dtype != x->dtype)
             return ert_op_fail(k, ERT_ERR_PARSE, "input %s is %s but X is %s: they must match",
                                in_names[i], ert_dtype_name(t->dtype), ert_dtype_name(x->dtype));
     }
-    const ert_tensor *sl = ert_in(k, IN_SEQ_LENS);
+    const ert_tensor *sl = ert_in(k, ERT_RNN_IN_SEQ_LENS);
     if (sl && sl->dtype != ERT_DTYPE_INT32 && sl->dtype != ERT_DTYPE_INT64)
         return ert_op_fail(k, ERT_ERR_PARSE, "sequence_lens must be int32, got %s",
                            ert_dtype_name(sl->dtype));
 
-    const ert_tensor *w = k->in[IN_W], *r = k->in[IN_R];
-    const ert_tensor *b = ert_in(k, IN_B), *ih = ert_in(k, IN_INITIAL_H);
-    const ert_tensor *ic = ert_in(k, IN_INITIAL_C), *pp = ert_in(k, IN_P);
+    const ert_tensor *w = k->in[ERT_RNN_IN_W], *r = k->in[ERT_RNN_IN_R];
+    const ert_tensor *b = ert_in(k, ERT_RNN_IN_B), *ih = ert_in(k, ERT_RNN_IN_INITIAL_H);
+    const ert_tensor *ic = ert_in(k, ERT_RNN_IN_INITIAL_C), *pp = ert_in(k, ERT_RNN_IN_P);
     const char *x_shape = p->layout ? "[batch_size, seq_length, input_size]"
                                     : "[seq_length, batch_size, input_size]";
     static const char *w_shapes[3] = {"[num_directions, hidden_size, input_size]",
@@ -365,18 +331,18 @@ static ert_status check_shapes(ert_kctx *k, const rnn_params *p, rnn_shape *sh)
 
 static ert_status rnn_infer(ert_kctx *k)
 {
-    rnn_params p;
-    ert_status s = parse_params(k, &p);
+    ert_rnn_params p;
+    ert_status s = ert_rnn_parse(k, &p);
     if (s)
         return s;
-    rnn_shape sh;
-    if ((s = check_shapes(k, &p, &sh)))
+    ert_rnn_shape sh;
+    if ((s = ert_rnn_shapes(k, &p, &sh)))
         return s;
-    int max_out = p.cell == CELL_LSTM ? 3 : 2;
+    int max_out = p.cell == ERT_RNN_CELL_LSTM ? 3 : 2;
     if (k->n_out > max_out)
         return ert_op_fail(k, ERT_ERR_PARSE, "has %d outputs, %s has at most %d", k->n_out,
                            op_name(p.cell), max_out);
-    ert_dtype dt = k->in[IN_X]->dtype;
+    ert_dtype dt = k->in[ERT_RNN_IN_X]->dtype;
     int64_t hid = sh.hidden >= 0 ? sh.hidden : ERT_DIM_UNKNOWN;
     ert_tensor *y = ert_out(k, 0);
     if (y) {
@@ -410,35 +376,35 @@ ert_status ert_infer_rnn(ert_kctx *k) { return rnn_infer(k); }
 /* ------------------------------------------------------------------------------------ */
 /* Kernel                                                                               */
 
-static double act_apply(const rnn_act *a, double x)
+static double act_apply(const ert_rnn_act *a, double x)
 {
     switch (a->kind) {
-    case ACT_RELU: return x > 0.0 ? x : 0.0;
-    case ACT_TANH: return tanh(x);
-    case ACT_SIGMOID:
+    case ERT_RNN_ACT_RELU: return x > 0.0 ? x : 0.0;
+    case ERT_RNN_ACT_TANH: return tanh(x);
+    case ERT_RNN_ACT_SIGMOID:
         if (x >= 0.0)
             return 1.0 / (1.0 + exp(-x));
         else {
             double e = exp(x);
             return e / (1.0 + e);
         }
-    case ACT_AFFINE: return a->alpha * x + a->beta;
-    case ACT_LEAKY_RELU: return x >= 0.0 ? x : a->alpha * x;
-    case ACT_THRESHOLDED_RELU: return x > a->alpha ? x : 0.0;
-    case ACT_SCALED_TANH: return a->alpha * tanh(a->beta * x);
-    case ACT_HARD_SIGMOID: {
+    case ERT_RNN_ACT_AFFINE: return a->alpha * x + a->beta;
+    case ERT_RNN_ACT_LEAKY_RELU: return x >= 0.0 ? x : a->alpha * x;
+    case ERT_RNN_ACT_THRESHOLDED_RELU: return x > a->alpha ? x : 0.0;
+    case ERT_RNN_ACT_SCALED_TANH: return a->alpha * tanh(a->beta * x);
+    case ERT_RNN_ACT_HARD_SIGMOID: {
         double v = a->alpha * x + a->beta;
         return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
     }
-    case ACT_ELU: return x >= 0.0 ? x : a->alpha * (exp(x) - 1.0);
-    case ACT_SOFTSIGN: return x / (1.0 + fabs(x));
-    case ACT_SOFTPLUS: return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    case ERT_RNN_ACT_ELU: return x >= 0.0 ? x : a->alpha * (exp(x) - 1.0);
+    case ERT_RNN_ACT_SOFTSIGN: return x / (1.0 + fabs(x));
+    case ERT_RNN_ACT_SOFTPLUS: return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
     }
     return x;
 }
 
 /* Activation of a gate pre-activation, after the optional clip. */
-static inline double gate(const rnn_params *p, const rnn_act *a, double x)
+static inline double gate(const ert_rnn_params *p, const ert_rnn_act *a, double x)
 {
     if (p->has_clip)
         x = x > p->clip ? p->clip : x < -p->clip ? -p->clip : x;
@@ -507,29 +473,29 @@ typedef struct rnn_dir {
     const double *r;           /* [gates*H, H] */
     const double *wb, *rb;     /* [gates*H] each, or NULL */
     const double *peep;        /* LSTM [3*H]: i, o, f, or NULL */
-    const rnn_act *act;        /* this direction's activations */
+    const ert_rnn_act *act;        /* this direction's activations */
 } rnn_dir;
 
 /* One time step for one batch row: h (and c) updated in place from input row x.
  * g: scratch [gates*H]; tmp: scratch [H]. */
-static void step(const rnn_params *p, const rnn_dir *d, int64_t I, int64_t H, const double *x,
+static void step(const ert_rnn_params *p, const rnn_dir *d, int64_t I, int64_t H, const double *x,
                  double *h, double *c, double *g, double *tmp)
 {
     int64_t gh = H * p->gates;
     /* Gate pre-activations that are linear in x and h (GRU: all but the h gate). */
-    int64_t lin = p->cell == CELL_GRU ? 2 * H : gh;
+    int64_t lin = p->cell == ERT_RNN_CELL_GRU ? 2 * H : gh;
     for (int64_t j = 0; j < lin; j++) {
         double v = dot(x, d->w + j * I, I) + dot(h, d->r + j * H, H);
         if (d->wb)
             v += d->wb[j] + d->rb[j];
         g[j] = v;
     }
-    if (p->cell == CELL_RNN) {
+    if (p->cell == ERT_RNN_CELL_RNN) {
         for (int64_t j = 0; j < H; j++)
             h[j] = gate(p, &d->act[0], g[j]);
         return;
     }
-    if (p->cell == CELL_GRU) {
+    if (p->cell == ERT_RNN_CELL_GRU) {
         double *z = g, *rg = g + H, *hh = g + 2 * H;
         for (int64_t j = 0; j < H; j++) {
             z[j] = gate(p, &d->act[0], z[j]);
@@ -573,20 +539,20 @@ static void step(const rnn_params *p, const rnn_dir *d, int64_t I, int64_t H, co
 
 static ert_status rnn_run(ert_kctx *k)
 {
-    rnn_params p;
-    ert_status s = parse_params(k, &p);
+    ert_rnn_params p;
+    ert_status s = ert_rnn_parse(k, &p);
     if (s)
         return s;
-    rnn_shape sh;
-    if ((s = check_shapes(k, &p, &sh)))
+    ert_rnn_shape sh;
+    if ((s = ert_rnn_shapes(k, &p, &sh)))
         return s;
     const int64_t T = sh.seq, N = sh.batch, I = sh.input, H = sh.hidden, nd = p.nd;
     const int64_t gh = H * p.gates;
     ert_tensor *y = ert_out(k, 0), *yh = ert_out(k, 1);
-    ert_tensor *yc = p.cell == CELL_LSTM ? ert_out(k, 2) : NULL;
+    ert_tensor *yc = p.cell == ERT_RNN_CELL_LSTM ? ert_out(k, 2) : NULL;
 
     /* sequence_lens, validated. */
-    const ert_tensor *slt = ert_in(k, IN_SEQ_LENS);
+    const ert_tensor *slt = ert_in(k, ERT_RNN_IN_SEQ_LENS);
     int64_t *lens = ert_tmp_alloc((size_t)(N > 0 ? N : 1) * sizeof(int64_t));
     double *xb = NULL, *wb = NULL, *rb = NULL, *bb = NULL, *ihb = NULL, *icb = NULL, *pb = NULL;
     double *scratch = NULL;
@@ -602,11 +568,11 @@ static ert_status rnn_run(ert_kctx *k)
             goto done;
         }
     }
-    if ((s = load_f64(k, IN_X, &xb)) || (s = load_f64(k, IN_W, &wb)) ||
-        (s = load_f64(k, IN_R, &rb)) || (s = load_f64(k, IN_B, &bb)) ||
-        (s = load_f64(k, IN_INITIAL_H, &ihb)) ||
-        (p.cell == CELL_LSTM && ((s = load_f64(k, IN_INITIAL_C, &icb)) ||
-                                 (s = load_f64(k, IN_P, &pb)))))
+    if ((s = load_f64(k, ERT_RNN_IN_X, &xb)) || (s = load_f64(k, ERT_RNN_IN_W, &wb)) ||
+        (s = load_f64(k, ERT_RNN_IN_R, &rb)) || (s = load_f64(k, ERT_RNN_IN_B, &bb)) ||
+        (s = load_f64(k, ERT_RNN_IN_INITIAL_H, &ihb)) ||
+        (p.cell == ERT_RNN_CELL_LSTM && ((s = load_f64(k, ERT_RNN_IN_INITIAL_C, &icb)) ||
+                                 (s = load_f64(k, ERT_RNN_IN_P, &pb)))))
         goto done;
     /* scratch: g [gh], tmp [H], h [H], c [H] */
     int64_t ns;
@@ -626,7 +592,7 @@ static ert_status rnn_run(ert_kctx *k)
         memset(y->data, 0, y->nbytes); /* steps past a sequence's length stay zero */
 
     for (int64_t d = 0; d < nd; d++) {
-        bool reverse = p.dir == DIR_REVERSE || d == 1;
+        bool reverse = p.dir == ERT_RNN_DIR_REVERSE || d == 1;
         rnn_dir dd = {
             .w = wb + d * gh * I,
             .r = rb + d * gh * H,

@@ -90,12 +90,12 @@ static inline int close_f(float got, float want, float atol, float rtol)
 #include "kernels/kernel.h"
 #include "runtime/threadpool.h"
 
-#define TH_MAX_IN 6
+#define TH_MAX_IN 8
 #define TH_MAX_ATTR 12
 
 typedef struct th_case {
     ert_graph g;
-    ert_value vals[TH_MAX_IN + 1];
+    ert_value vals[TH_MAX_IN + 3]; /* inputs, then up to 3 outputs (test_rnn) */
     ert_node node;
     int ins[TH_MAX_IN], outs[1];
     ert_attr attrs[TH_MAX_ATTR];

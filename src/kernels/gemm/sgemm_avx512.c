@@ -82,12 +82,15 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
     int64_t sw = p->ldb;
     const bool strided = sw != p->sw; /* a plain B's rows in place (sgemm_prefetch_b) */
     /* Rows past the block's end: the next strip's rows instead (a shallow K reads all
-     * of its strip's rows before the next one is fetched otherwise). */
-    const int64_t wrap = p->kc - SGEMM_PF_B_ROWS, pf_next = nv * VL - p->kc * sw;
+     * of its strip's rows before the next one is fetched otherwise). A block shallower
+     * than the distance (1x1 convs with 16 input channels) prefetches the next strip's
+     * row k: SGEMM_PF_B_ROWS ahead would point past B's last row. */
+    const int64_t ahead = p->kc < SGEMM_PF_B_ROWS ? p->kc : SGEMM_PF_B_ROWS;
+    const int64_t wrap = p->kc - ahead, pf_next = nv * VL - p->kc * sw;
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 bv[NV];
         if (strided) {
-            const float *pf = b + SGEMM_PF_B_ROWS * sw + (k >= wrap ? pf_next : 0);
+            const float *pf = b + ahead * sw + (k >= wrap ? pf_next : 0);
 #pragma GCC unroll 4
             for (int v = 0; v < nv; v++)
                 _mm_prefetch((const char *)(pf + v * VL), _MM_HINT_T0);

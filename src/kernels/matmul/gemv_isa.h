@@ -1,5 +1,6 @@
 /*
- * gemv_isa.h - the matrix-vector kernels of the matmul family (private to matmul/).
+ * gemv_isa.h - the matrix-vector kernels of the matmul family (matmul/; the rnn family
+ * runs its recurrent products through them too).
  *
  * y[j] = alpha * sum_k x[k] * B[k * ldb + j] (+ r[j] when r != NULL), j in [0, n):
  * one row of activations times a row-major weight matrix read in place (MatMul with
@@ -10,7 +11,10 @@
 #ifndef ERT_GEMV_ISA_H
 #define ERT_GEMV_ISA_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "kernels/gemm/gemm.h"
 
 typedef void (*ert_gemv_fn)(int64_t K, int64_t n, const float *x, const float *b,
                             int64_t ldb, float alpha, const float *r, float *y);
@@ -31,5 +35,22 @@ void ert_gemv_strip_avx2(int64_t K, int64_t w, const float *x, const float *b, i
                          float alpha, const float *r, float *y);
 void ert_gemv_strip_avx512(int64_t K, int64_t w, const float *x, const float *b, int64_t ldb,
                            float alpha, const float *r, float *y);
+
+/* The matrix-vector kernel of level isa: over a row-major B, or over one packed strip. */
+static inline ert_gemv_fn ert_gemv_of(ert_isa isa, bool strip)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    switch (ert_sgemm_isa(isa)) {
+    case ERT_ISA_AVX512:
+        return strip ? ert_gemv_strip_avx512 : ert_gemv_avx512;
+    case ERT_ISA_AVX2:
+        return strip ? ert_gemv_strip_avx2 : ert_gemv_avx2;
+    default:
+        break;
+    }
+#endif
+    (void)isa;
+    return strip ? ert_gemv_strip_ref : ert_gemv_ref;
+}
 
 #endif /* ERT_GEMV_ISA_H */

@@ -369,23 +369,6 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 
 /* ---- run ---- */
 
-/* The matrix-vector kernel of level isa: over a row-major B, or over one packed strip. */
-static ert_gemv_fn gemv_of(ert_isa isa, bool strip)
-{
-#if defined(__x86_64__) || defined(_M_X64)
-    switch (ert_sgemm_isa(isa)) {
-    case ERT_ISA_AVX512:
-        return strip ? ert_gemv_strip_avx512 : ert_gemv_avx512;
-    case ERT_ISA_AVX2:
-        return strip ? ert_gemv_strip_avx2 : ert_gemv_avx2;
-    default:
-        break;
-    }
-#endif
-    (void)isa;
-    return strip ? ert_gemv_strip_ref : ert_gemv_ref;
-}
-
 /* Run-time transposed B: row k of op(B) over columns [n0, n0+nc). */
 typedef struct gather_b {
     const float *b;
@@ -622,7 +605,7 @@ static ert_status run(ert_kctx *k)
         c_term_only(pl, c, y);
         return ERT_OK;
     }
-    mm_job j = {.pl = pl, .p = p, .gemv = gemv_of(p->isa, pl->b_packed), .a = k->in[0]->data,
+    mm_job j = {.pl = pl, .p = p, .gemv = ert_gemv_of(p->isa, pl->b_packed), .a = k->in[0]->data,
                 .b = pl->b_packed || pl->b_copy ? p->bp : k->in[1]->data, .y = y, .ws = k->ws};
     if (pl->generic && !pl->gemv) {
         generic_gemms(&j, c, k->pool);
