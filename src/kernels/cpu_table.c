@@ -39,6 +39,9 @@ static const ert_kernel_family k_table[] = {
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),
+    /* 3-D convs: the im2col GEMM over depth x rows x columns */
+    ERT_FAMILY(CONV, ert_conv3d_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_conv3d_kernels),
     /* Winograd F(2x2): more accurate, a tuning candidate (small maps) */
     ERT_FAMILY(CONV, ert_winograd2_kernels),
     ERT_FAMILY(FUSED_CONV, ert_winograd2_kernels),

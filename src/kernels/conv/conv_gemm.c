@@ -22,13 +22,7 @@
 #include "ops/fused.h"
 #include "runtime/threadpool.h"
 
-/* Weights packed for one ISA's tile: group panels of ert_sgemm_packed_a_floats each. */
-typedef struct conv_packed {
-    ert_isa isa;
-    int64_t group, mg, kg; /* groups, output channels and GEMM depth per group */
-    size_t group_floats;   /* packed floats per group (multiple of 16: stays aligned) */
-    float *a;              /* 64-byte aligned */
-} conv_packed;
+typedef ert_conv_packed conv_packed;
 
 /* Output rows (or columns) [a0, a1) whose taps inside the image are the same: the taps
  * in `live` (bit t = tap ky * kw + kx). A tap outside the image for a whole region (rows
@@ -100,8 +94,8 @@ static bool supports_1x1(const ert_node *n, const ert_graph *g)
     return true;
 }
 
-static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
-                           ert_err *err)
+ert_status ert_conv_gemm_pack(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
+                              ert_err *err)
 {
     const ert_tensor *w = &g->values[n->inputs[1]].t;
     conv_packed *p = calloc(1, sizeof *p);
@@ -127,7 +121,7 @@ static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, v
     return ERT_OK;
 }
 
-static void free_packed(void *packed)
+void ert_conv_gemm_free(void *packed)
 {
     conv_packed *p = packed;
     if (p)
@@ -311,7 +305,7 @@ static void build_table(const conv_plan *pl, int32_t *table)
     }
 }
 
-static ert_tap_run_fn tap_run_of(ert_isa isa)
+ert_tap_run_fn ert_tap_run_of(ert_isa isa)
 {
 #if defined(__x86_64__) || defined(_M_X64)
     if (isa == ERT_ISA_AVX512)
@@ -602,7 +596,7 @@ static ert_status run(ert_kctx *k)
     bool tabled = pl->kh * pl->kw <= IM2COL_TAB_TAPS;
     for (int64_t t = 0; tabled && t < pl->kh * pl->kw; t++)
         taps[t] = tap_of(pl, t);
-    run_ctx rc = {k, pl, p, tap_run_of(p->isa), tap_gather_of(p->isa), table,
+    run_ctx rc = {k, pl, p, ert_tap_run_of(p->isa), tap_gather_of(p->isa), table,
                   tabled ? taps : NULL, bias, res, y, (float *)((char *)k->ws + pl->a_off),
                   (float *)((char *)k->ws + pl->t_off)};
     for (int64_t n = 0; n < pl->nb; n++)
@@ -724,7 +718,7 @@ static void rows_task(void *arg, int64_t t, int tid)
     const float *xg = j->x + (n * pl->c + gi * pl->cg) * hw;
     const float *w = j->p->a + (size_t)gi * j->p->group_floats;
     float *buf = j->ws + (size_t)tid * 4 * ROWS_NB, *yg = j->y + (n * pl->m + gi * pl->mg) * ohw;
-    im2col_src src = {pl, xg, tap_run_of(j->p->isa), NULL, NULL, NULL, NULL, 0, 0, 0, pl->ow};
+    im2col_src src = {pl, xg, ert_tap_run_of(j->p->isa), NULL, NULL, NULL, NULL, 0, 0, 0, pl->ow};
     ert_rows_fma_fn fma = rows_fma_of(j->p->isa);
     for (int64_t m = 0; m < pl->mg; m++)
         for (int64_t i = 0; i < nc; i++)
@@ -768,19 +762,19 @@ static ert_status run_rows(ert_kctx *k)
     static ert_status pack_##NAME(const ert_node *n, const ert_graph *g, void **packed,   \
                                   ert_err *err)                                          \
     {                                                                                    \
-        return pack_isa(ISA, n, g, packed, err);                                         \
+        return ert_conv_gemm_pack(ISA, n, g, packed, err);                                         \
     }                                                                                    \
     static const ert_kernel k_1x1_##NAME = {"conv.gemm1x1." #NAME, ISA, supports_1x1,     \
-                                            pack_##NAME, free_packed, plan, run};        \
+                                            pack_##NAME, ert_conv_gemm_free, plan, run};        \
     static const ert_kernel k_im2col_##NAME = {"conv.im2col." #NAME, ISA, supports_im2col, \
-                                               pack_##NAME, free_packed, plan, run};     \
+                                               pack_##NAME, ert_conv_gemm_free, plan, run};     \
     static ert_status pack_rows_##NAME(const ert_node *n, const ert_graph *g, void **packed, \
                                        ert_err *err)                                     \
     {                                                                                    \
         return pack_plain(ISA, n, g, packed, err);                                       \
     }                                                                                    \
     static const ert_kernel k_rows_##NAME = {"conv.rows." #NAME, ISA, supports_rows,      \
-                                             pack_rows_##NAME, free_packed, plan_rows,   \
+                                             pack_rows_##NAME, ert_conv_gemm_free, plan_rows,   \
                                              run_rows};
 
 CONV_ISA_KERNELS(ERT_ISA_GENERIC, generic)

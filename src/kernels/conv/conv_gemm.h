@@ -26,4 +26,19 @@ extern const ert_kernel *const ert_conv_gemm_kernels[];
  * tile of Y (sgemm's residual-in-C path), so Y == Z is exact. */
 bool ert_conv_gemm_writes_over_z(const ert_kernel *k);
 
+/* Family-internal (conv_gemm.c, conv3d.c): weights packed for one ISA's GEMM tile, group
+ * panels of ert_sgemm_packed_a_floats each (W's rows [Mg][Cg x kernel taps] as they lie). */
+typedef struct ert_conv_packed {
+    ert_isa isa;
+    int64_t group, mg, kg; /* groups, output channels and GEMM depth per group */
+    size_t group_floats;   /* packed floats per group (multiple of 16: stays aligned) */
+    float *a;              /* 64-byte aligned */
+} ert_conv_packed;
+ert_status ert_conv_gemm_pack(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
+                              ert_err *err);
+void ert_conv_gemm_free(void *packed);
+
+/* 3-D convs (conv3d.c): conv.vol.<isa>, the im2col GEMM over depth x rows x columns. */
+extern const ert_kernel *const ert_conv3d_kernels[];
+
 #endif /* ERT_CONV_GEMM_H */

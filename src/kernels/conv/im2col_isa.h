@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "kernels/cpu.h"
+
 /* dst[j] = 0 for j in [0, lo) and [hi, n); dst[j] = src[j * s] for j in [lo, hi). Reads
  * src only at j * s for j in [lo, hi) (stride 2: up to the next odd index inside that
  * span). 0 <= lo <= hi <= n, s >= 1. */
@@ -24,6 +26,8 @@ void ert_tap_run_avx2(float *restrict dst, const float *restrict src, int64_t lo
                       int64_t n, int64_t s);
 void ert_tap_run_avx512(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
                         int64_t n, int64_t s);
+/* The tap run of level isa (the portable loop at GENERIC and on ARM; conv_gemm.c). */
+ert_tap_run_fn ert_tap_run_of(ert_isa isa);
 
 /* dst[j] = idx[j] >= 0 ? src[idx[j]] : 0 for j in [0, n): a row of a small output map
  * (conv_gemm.c's gather table) in one pass of vector gathers, where the tap runs of 7- or
