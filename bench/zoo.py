@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Models outside the benchmark, for generality: export torchvision architectures (random
-weights), then check edgert's outputs against ONNX Runtime and time both.
+"""Models outside the benchmark, for generality: export torchvision and small built-in
+architectures (random weights), then check edgert's outputs against ONNX Runtime and time both.
 
     /usr/bin/python3 bench/zoo.py export [--dir /tmp/zoo] [NAME ...]
     /usr/bin/python3 bench/zoo.py check  [--dir /tmp/zoo] [NAME ...]
     /usr/bin/python3 bench/zoo.py speed  [--dir /tmp/zoo] [--threads 1] [--rounds 2] [NAME ...]
 
-export writes DIR/NAME.onnx (opset 17, input 'input', output 'out'; 4-350 MB each, not
+export writes DIR/NAME.onnx (opset 17, input 'input', output 'out'; 1-350 MB each, not
 committed) and a seeded random input DIR/NAME.in.npy. check runs both engines once
 (`edgert run`, scripts/ort_run.js) and prints the largest absolute difference against the
 largest |output| (random weights make some outputs tiny: read the relative figure).
