@@ -6,11 +6,13 @@
  * Matrix: 3x3 stride-1 2-D convs over channels 1..67 (odd ones too; fewer than 8 per
  * group must be declined), output channels odd and even, spatial sizes 1..23 (not
  * multiples of the tile size) plus larger maps that span several tile blocks, explicit
- * pads 0/1/2/3 (asymmetric), SAME_UPPER / SAME_LOWER / VALID, groups 1-2, batch 1-2,
- * FusedConv with bias, residual Z and every activation kind. Inputs and outputs are
- * guard-page buffers; the output is pre-filled with NaN so an element the kernel skips
- * fails. Also checks what the kernels decline (other kernel sizes, strides, dilations,
- * 1-D, non-constant W; F(4x4): maps of < 16 tiles) and that the table lists them.
+ * pads 0/1/2/3 (asymmetric), SAME_UPPER / SAME_LOWER / VALID, dilations 1-4 (also
+ * different per axis), groups 1-2, batch 1-2, FusedConv with bias, residual Z and every
+ * activation kind. Inputs and outputs are guard-page buffers; the output is pre-filled
+ * with NaN so an element the kernel skips fails. Also checks what the kernels decline
+ * (other kernel sizes, strides, 1-D, non-constant W; F(4x4): maps of < 16 tiles; a
+ * dilated axis whose output is shorter than the tile size times the dilation) and that
+ * the table lists them.
  *
  * `test_winograd --bench [threads] [isa]` times im2col against both tile sizes on the
  * benchmark models' 3x3 layers instead (not a test; docs/winograd.md has its numbers).
@@ -44,25 +46,29 @@ static int g_fail, g_cases;
  * whose pads are <= 1 (every output then has >= 4 of its 9 taps inside the image). */
 static double g_max_rel[5], g_max_own[5];
 
-/* t[i] = the largest mag over the m x m output tile holding element i (tiles start at
- * output (0, 0), as the kernel's do). A tile's outputs share one input patch, and the
- * transforms' rounding spreads over the tile: an output whose taps are mostly padding
- * (pads >= 2) has a small magnitude of its own but its tile's error. */
-static void tile_mag(const ert_tensor *mag, int m, float *t)
+/* t[i] = the largest mag over the m x m output tile holding element i: tiles of the
+ * phase grids (outputs y = a mod dh, x = b mod dw; dilation 1: one grid, the output),
+ * starting at the grid's (0, 0), as the kernel's do. A tile's outputs share one input
+ * patch, and the transforms' rounding spreads over the tile: an output whose taps are
+ * mostly padding (pads >= 2) has a small magnitude of its own but its tile's error. */
+static void tile_mag(const ert_tensor *mag, int m, int64_t dh, int64_t dw, float *t)
 {
     int64_t oh = mag->dims[2], ow = mag->dims[3], planes = mag->dims[0] * mag->dims[1];
-    const float *g = mag->data;
-    for (int64_t p = 0; p < planes; p++)
-        for (int64_t ty = 0; ty < oh; ty += m)
-            for (int64_t tx = 0; tx < ow; tx += m) {
+    for (int64_t p = 0; p < planes; p++) {
+        const float *g = (const float *)mag->data + p * oh * ow;
+        float *tp = t + p * oh * ow;
+        for (int64_t ty = 0; ty < oh; ty += ty % dh == dh - 1 ? m * dh - dh + 1 : 1)
+            for (int64_t tx = 0; tx < ow; tx += tx % dw == dw - 1 ? m * dw - dw + 1 : 1) {
+                /* the tile whose first output is (ty, tx) */
                 float mx = 0.0f;
-                for (int64_t y = ty; y < ty + m && y < oh; y++)
-                    for (int64_t x = tx; x < tx + m && x < ow; x++)
-                        mx = fmaxf(mx, g[(p * oh + y) * ow + x]);
-                for (int64_t y = ty; y < ty + m && y < oh; y++)
-                    for (int64_t x = tx; x < tx + m && x < ow; x++)
-                        t[(p * oh + y) * ow + x] = mx;
+                for (int64_t y = ty; y < ty + m * dh && y < oh; y += dh)
+                    for (int64_t x = tx; x < tx + m * dw && x < ow; x += dw)
+                        mx = fmaxf(mx, g[y * ow + x]);
+                for (int64_t y = ty; y < ty + m * dh && y < oh; y += dh)
+                    for (int64_t x = tx; x < tx + m * dw && x < ow; x += dw)
+                        tp[y * ow + x] = mx;
             }
+    }
 }
 
 /* Bad elements: |got - want| > bound * tmag * gain + 1e-6 |want| + 1e-7 (the 1e-6 |want|
@@ -150,24 +156,28 @@ done:
     return bad;
 }
 
-/* What the family claims: 2-D 3x3, stride 1, dilation 1, >= 8 channels in and out per
- * group. */
+/* What the family claims: 2-D 3x3, stride 1, any dilation, >= 8 channels in and out per
+ * group; a dilated axis only where the output is at least m x dilation long. */
 static bool expect_supported(const ccase *c, int m)
 {
-    if (!(c->nsp == 2 && c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->dh == 1 &&
-          c->dw == 1 && c->c / c->group >= 8 && c->m / c->group >= 8))
+    if (!(c->nsp == 2 && c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 &&
+          c->c / c->group >= 8 && c->m / c->group >= 8))
         return false;
-    if (m == 2)
-        return true;
-    /* F(4x4) also declines maps of fewer than 16 tiles (output size as conv.c gives it) */
-    int64_t oh, ow;
+    int64_t oh, ow; /* output size as conv.c gives it */
     if (c->auto_pad && strcmp(c->auto_pad, "VALID"))
         oh = c->h, ow = c->w;
     else if (c->auto_pad)
-        oh = c->h - 2, ow = c->w - 2;
+        oh = c->h - 2 * c->dh, ow = c->w - 2 * c->dw;
     else
-        oh = c->h + c->pads[0] + c->pads[2] - 2, ow = c->w + c->pads[1] + c->pads[3] - 2;
-    return ((oh + 3) / 4) * ((ow + 3) / 4) >= 16;
+        oh = c->h + c->pads[0] + c->pads[2] - 2 * c->dh,
+        ow = c->w + c->pads[1] + c->pads[3] - 2 * c->dw;
+    if ((c->dh > 1 && oh < m * c->dh) || (c->dw > 1 && ow < m * c->dw))
+        return false;
+    if (m == 2)
+        return true;
+    /* F(4x4) also declines maps of fewer than 16 tiles, those of every phase grid */
+    int64_t qh = (oh + c->dh - 1) / c->dh, qw = (ow + c->dw - 1) / c->dw;
+    return ((qh + 3) / 4) * ((qw + 3) / 4) * c->dh * c->dw >= 16;
 }
 
 /* Both lists of the family, in one NULL-ended array. */
@@ -233,7 +243,7 @@ static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
         if (!got)
             continue;
         int m = tile_of(kn);
-        tile_mag(&mag, m, tmag.data);
+        tile_mag(&mag, m, c->dh, c->dw, tmag.data);
         bool small_pads = c->auto_pad || (c->pads[0] <= 1 && c->pads[1] <= 1 &&
                                           c->pads[2] <= 1 && c->pads[3] <= 1);
         int bad = run_kernel(kn, &t, &want, &mag, tmag.data, gain, pool,
@@ -273,14 +283,18 @@ static void random_case(unsigned *seed, ccase *c)
     c->nsp = 2;
     c->kh = c->kw = 3;
     c->sh = c->sw = c->dh = c->dw = 1;
+    if (PICK(3) == 0) { /* dilated (one axis may stay 1) */
+        c->dh = 1 + PICK(3);
+        c->dw = 1 + PICK(3);
+    }
     c->group = PICK(4) == 0 ? 2 : 1;
     c->c = chans[PICK(NCH)] * c->group;
     c->m = chans[PICK(NCH)] * c->group;
     if (c->c * c->m > 67 * 67) /* keep the reference fast */
         c->c = chans[PICK(8)] * c->group;
     c->n = 1 + PICK(2);
-    c->h = 1 + PICK(23);
-    c->w = 1 + PICK(23);
+    c->h = 1 + PICK(23) + (c->dh > 1 ? PICK(12) : 0);
+    c->w = 1 + PICK(23) + (c->dw > 1 ? PICK(12) : 0);
     int pmode = (int)PICK(6);
     if (pmode == 0)
         c->auto_pad = PICK(2) ? "SAME_UPPER" : "SAME_LOWER";
@@ -293,11 +307,11 @@ static void random_case(unsigned *seed, ccase *c)
             c->pads[i] = PICK(4);
     /* VALID / small pads on a tiny map: keep the output non-empty */
     if (c->h + (c->auto_pad && strcmp(c->auto_pad, "VALID") ? 2 : c->auto_pad ? 0
-                : c->pads[0] + c->pads[2]) < 3)
-        c->h += 2;
+                : c->pads[0] + c->pads[2]) < 2 * c->dh + 1)
+        c->h += 2 * c->dh;
     if (c->w + (c->auto_pad && strcmp(c->auto_pad, "VALID") ? 2 : c->auto_pad ? 0
-                : c->pads[1] + c->pads[3]) < 3)
-        c->w += 2;
+                : c->pads[1] + c->pads[3]) < 2 * c->dw + 1)
+        c->w += 2 * c->dw;
     c->bias = PICK(3) != 0;
     c->fused = PICK(2) != 0;
     c->res = c->fused && PICK(2);
@@ -324,7 +338,16 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 1, 8, 8, 3, 3, 3, 3, 1, 1, 1, 1, {0}, "VALID", 1, true, true, true, "Tanh", 1},
         /* pads larger than the kernel: border tiles read only padding */
         {2, 1, 12, 10, 2, 5, 3, 3, 1, 1, 1, 1, {3, 2, 3, 4}, NULL, 1, true, false, false, "", 1},
-        /* declined: too few channels, stride 2, dilation 2, 5x5, 1x3, 1-D */
+        /* dilated (atrous ResNet / DeepLab): pads = dilation, asymmetric dilations and pads,
+         * a map not a multiple of the dilation, SAME_UPPER, residual; and declined where
+         * the phase grid is shorter than a tile (F(4x4): 9 < 4 x 3) */
+        {2, 1, 24, 16, 32, 32, 3, 3, 1, 1, 2, 2, {2, 2, 2, 2}, NULL, 1, true, true, false, "Relu", 1},
+        {2, 2, 16, 17, 29, 35, 3, 3, 1, 1, 4, 4, {4, 4, 4, 4}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 1, 9, 12, 23, 30, 3, 3, 1, 1, 2, 3, {1, 0, 3, 4}, NULL, 1, false, true, true, "PRelu", 12},
+        {2, 1, 16, 16, 25, 19, 3, 3, 1, 1, 3, 1, {0}, "SAME_UPPER", 1, true, true, false, "Silu", 1},
+        {2, 1, 16, 16, 9, 9, 3, 3, 1, 1, 3, 3, {3, 3, 3, 3}, NULL, 1, true, false, false, "", 1},
+        /* declined: too few channels, stride 2, dilation 2 on a 9x9 map (F(4x4)), 5x5, 1x3,
+         * 1-D */
         {2, 1, 7, 64, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
         {2, 1, 64, 4, 9, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
         {2, 1, 16, 16, 9, 9, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, true, false, false, "", 1},
@@ -435,13 +458,16 @@ static bool bench_setup(bench_run *r, const ert_kernel *kn, net *t, const ert_te
  * count the direct conv's MACs (2 * M * C * 9 per output). */
 static int bench_main(int threads, const char *isa)
 {
-    static const struct { const char *name; int64_t c, m, h, w; } shapes[] = {
-        {"resnet50 64 56x56", 64, 64, 56, 56},  {"resnet50 128 28x28", 128, 128, 28, 28},
-        {"resnet50 256 14x14", 256, 256, 14, 14}, {"resnet50 512 7x7", 512, 512, 7, 7},
-        {"yolov5n 16 160x160", 16, 16, 160, 160}, {"yolov5n 32 80x80", 32, 32, 80, 80},
-        {"yolov5n 64 40x40", 64, 64, 40, 40},   {"yolov5n 128 20x20", 128, 128, 20, 20},
-        {"depth 32 128x128", 32, 32, 128, 128}, {"depth 64 64x64", 64, 64, 64, 64},
-        {"depth 128 32x32", 128, 128, 32, 32},
+    static const struct { const char *name; int64_t c, m, h, w, d; } shapes[] = {
+        {"resnet50 64 56x56", 64, 64, 56, 56, 1},  {"resnet50 128 28x28", 128, 128, 28, 28, 1},
+        {"resnet50 256 14x14", 256, 256, 14, 14, 1}, {"resnet50 512 7x7", 512, 512, 7, 7, 1},
+        {"yolov5n 16 160x160", 16, 16, 160, 160, 1}, {"yolov5n 32 80x80", 32, 32, 80, 80, 1},
+        {"yolov5n 64 40x40", 64, 64, 40, 40, 1},   {"yolov5n 128 20x20", 128, 128, 20, 20, 1},
+        {"depth 32 128x128", 32, 32, 128, 128, 1}, {"depth 64 64x64", 64, 64, 64, 64, 1},
+        {"depth 128 32x32", 128, 128, 32, 32, 1},
+        /* atrous ResNet-50 (FCN, DeepLabV3; 256x256 input): layer3 dilation 2, layer4 4 */
+        {"fcn 256 32x32 d2", 256, 256, 32, 32, 2}, {"fcn 512 32x32 d4", 512, 512, 32, 32, 4},
+        {"deeplab 256 64x64 d2", 256, 256, 64, 64, 2},
     };
     const char *kinds[3] = {"conv.im2col.", "conv.winograd4.", "conv.winograd2."};
     ert_threadpool *pool = NULL;
@@ -450,8 +476,9 @@ static int bench_main(int threads, const char *isa)
     printf("%-20s %25s %25s %25s   (%s, %d thread%s; ms, GFLOP/s)\n", "layer", "im2col",
            "winograd4", "winograd2", isa, threads, threads > 1 ? "s" : "");
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-        ccase c = {2, 1, shapes[si].c, shapes[si].m, shapes[si].h, shapes[si].w, 3, 3, 1, 1, 1, 1,
-                   {1, 1, 1, 1}, NULL, 1, true, true, false, "Relu", 1};
+        int64_t d = shapes[si].d;
+        ccase c = {2, 1, shapes[si].c, shapes[si].m, shapes[si].h, shapes[si].w, 3, 3, 1, 1, d, d,
+                   {d, d, d, d}, NULL, 1, true, true, false, "Relu", 1};
         net t;
         build(&t, &c, 7u);
         ert_tensor want = {0};
@@ -484,7 +511,7 @@ static int bench_main(int threads, const char *isa)
             if (ok[i])
                 printf("   %7.3f ms %6.1f GF/s", best[i] * 1e3, flops / best[i] / 1e9);
             else
-                printf("   %22s", "declined (< 16 tiles)");
+                printf("   %22s", "declined");
             if (rs[i].kn && rs[i].packed)
                 rs[i].kn->free_packed(rs[i].packed);
             guard_free(&rs[i].ws);

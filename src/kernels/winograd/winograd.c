@@ -1,6 +1,7 @@
 /*
- * winograd.c - Conv / FusedConv 3x3, stride 1, dilation 1 (2-D, NCHW float32, constant
- * weights) by Winograd's minimal filtering F(m x m, 3x3), m = 4 or 2 (see winograd.h).
+ * winograd.c - Conv / FusedConv 3x3, stride 1, any dilation (2-D, NCHW float32, constant
+ * weights) by Winograd's minimal filtering F(m x m, 3x3), m = 4 or 2 (see winograd.h);
+ * a dilated conv as one undilated conv per output phase (dil_geom).
  *
  * Per group the output is cut into m x m tiles, numbered across the batch in row-major
  * order (image, tile row, tile column), and processed in blocks of T tiles:
@@ -40,6 +41,16 @@
 #define WINO_MIN_CH 8
 #define WINO_VEC 16    /* widest vector (floats): tiles per block and slack are multiples */
 #define WINO_ALIGN 64
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int64_t round_up(int64_t a, int64_t b)
+{
+    return ceil_div(a, b) * b;
+}
 
 /* ---- portable transforms (ERT_ISA_GENERIC): wino_body.inc on 4 plain floats ---- */
 
@@ -194,8 +205,20 @@ static void transform_filter(int alpha, const float *g, float *u, size_t stride)
 
 /* ---- load time ---- */
 
-/* 2-D 3x3 / stride 1 / dilation 1, float32, constant W, >= WINO_MIN_CH channels in and
- * out per group, an activation ert_act can apply. */
+/* A dilated axis needs a phase grid of at least one m-wide tile (out >= m x d, where
+ * known at load): on a map not much larger than the dilation the phases are a pixel or
+ * two (DeepLabV3's ASPP, dilation 12-36 on 32x32), each padded to a whole tile, and most
+ * taps read padding, which conv.im2col skips. */
+static bool dil_fits(const conv_geom *geo, int m)
+{
+    for (int i = 0; i < 2; i++)
+        if (geo->d[i] > 1 && geo->out[i] >= 0 && geo->out[i] < m * geo->d[i])
+            return false;
+    return true;
+}
+
+/* 2-D 3x3 / stride 1 / any dilation, float32, constant W, >= WINO_MIN_CH channels in
+ * and out per group, an activation ert_act can apply. */
 static bool supports(const ert_node *n, const ert_graph *g)
 {
     if (!conv_f32_const_w(n, g, 4))
@@ -209,12 +232,13 @@ static bool supports(const ert_node *n, const ert_graph *g)
     if (!conv_geom_at_load(n, g, false, &geo, &act) || geo.nsp != 2 || geo.group < 1)
         return false;
     for (int i = 0; i < 2; i++)
-        if (geo.k[i] != 3 || geo.s[i] != 1 || geo.d[i] != 1)
+        if (geo.k[i] != 3 || geo.s[i] != 1 || geo.d[i] < 1)
             return false;
     if (act.kind == ERT_ACT_PRELU && n_in > ERT_FC_S && n->inputs[ERT_FC_S] < 0)
         return false;
     int64_t cg = w->t.dims[1], mg = w->t.dims[0] / geo.group;
-    return cg >= WINO_MIN_CH && mg >= WINO_MIN_CH && w->t.dims[0] % geo.group == 0;
+    return cg >= WINO_MIN_CH && mg >= WINO_MIN_CH && w->t.dims[0] % geo.group == 0 &&
+           dil_fits(&geo, 2);
 }
 
 /* F(4x4) is listed before im2col (the heuristic order's pick): it also declines maps
@@ -229,12 +253,13 @@ static bool supports4(const ert_node *n, const ert_graph *g)
         return false;
     conv_geom geo;
     ert_act_params act;
-    if (!conv_geom_at_load(n, g, false, &geo, &act))
+    if (!conv_geom_at_load(n, g, false, &geo, &act) || !dil_fits(&geo, 4))
         return false;
-    if (geo.out[0] > 0 && geo.out[1] > 0 &&
-        ((geo.out[0] + 3) / 4) * ((geo.out[1] + 3) / 4) < WINO4_MIN_TILES)
-        return false;
-    return true;
+    if (geo.out[0] <= 0 || geo.out[1] <= 0)
+        return true;
+    /* a dilated conv's tiles: those of its dh x dw phase grids (see dil_geom) */
+    int64_t qh = ceil_div(geo.out[0], geo.d[0]), qw = ceil_div(geo.out[1], geo.d[1]);
+    return ceil_div(qh, 4) * ceil_div(qw, 4) * geo.d[0] * geo.d[1] >= WINO4_MIN_TILES;
 }
 
 static ert_status pack_isa(ert_isa isa, int m, const ert_node *n, const ert_graph *g,
@@ -291,6 +316,28 @@ static void free_packed(void *packed)
 
 /* ---- reshape ---- */
 
+/* A dilated conv (stride 1) as dh x dw undilated ones: output (y, x) with y = a (mod dh),
+ * x = b (mod dw) reads only input rows a - ph + dh * i and columns b - pw + dw * j, so
+ * each of the dh x dw output phases is a plain 3x3 conv over its own phase grid of the
+ * input. run() gathers the grids into the workspace as images of their own, (n, a, b)
+ * the image index, each (qh + 2) x (qw + 2) with its padding written as zeros (every pad,
+ * asymmetric or auto_pad, and the phases' different sizes become one size, pads 0);
+ * the usual transforms and GEMMs run on them, batch n x dh x dw, and the phase outputs
+ * (qh x qw each; rows and columns past the real output are dropped) are scattered back.
+ * FusedConv's residual Z is gathered the same way; bias and activation are per element
+ * and need nothing. The tiles of all phases share the GEMMs, so the GEMMs stay as wide
+ * as the undilated conv's (atrous ResNet layers of FCN / DeepLabV3: F(4x4) against
+ * im2col, docs/winograd.md). */
+typedef struct dil_geom {
+    bool on;
+    int64_t dh, dw;        /* dilations */
+    int64_t nb, c, m;      /* batch, input and output channels of the real conv */
+    int64_t h, w, oh, ow;  /* its input and output sizes */
+    int64_t ph, pw;        /* its start pads */
+    int64_t qh, qw;        /* a phase's output grid: ceil(oh / dh) x ceil(ow / dw) */
+    size_t x_off, y_off, z_off, bytes; /* phase images in the workspace (z: 0 bytes if none) */
+} dil_geom;
+
 typedef struct wino_plan {
     int64_t nb, c, h, w;       /* input batch, channels, height, width */
     int64_t m, oh, ow;         /* output channels, height, width */
@@ -308,20 +355,11 @@ typedef struct wino_plan {
     int threads;               /* regions in the workspace */
     bool split_blocks;         /* threads take whole blocks (else each phase is split) */
     ert_act_params act;        /* activation (slope re-read from S each run) */
+    dil_geom dil;              /* dilation > 1: the phase decomposition (else dil.on false) */
     size_t ws_bytes;           /* what plan reported */
 } wino_plan;
 
 _Static_assert(sizeof(wino_plan) <= ERT_STEP_PARAMS_BYTES, "wino_plan exceeds the block");
-
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    return (a + b - 1) / b;
-}
-
-static int64_t round_up(int64_t a, int64_t b)
-{
-    return ceil_div(a, b) * b;
-}
 
 static size_t align_bytes(size_t b)
 {
@@ -359,6 +397,39 @@ static void plan_blocks(wino_plan *pl, const wino_packed *p)
     pl->ldt = round_up(pl->tb, WINO_VEC) + WINO_VEC;
 }
 
+/* Turns pl (the real conv's geometry) into the phase images' conv (dil_geom). */
+static void plan_dilated(wino_plan *pl, const conv_geom *geo, bool has_z)
+{
+    dil_geom *d = &pl->dil;
+    d->on = true;
+    d->dh = geo->d[0];
+    d->dw = geo->d[1];
+    d->nb = pl->nb;
+    d->c = pl->c;
+    d->m = pl->m;
+    d->h = pl->h;
+    d->w = pl->w;
+    d->oh = pl->oh;
+    d->ow = pl->ow;
+    d->ph = pl->ph;
+    d->pw = pl->pw;
+    d->qh = ceil_div(pl->oh, d->dh);
+    d->qw = ceil_div(pl->ow, d->dw);
+    int64_t imgs = d->nb * d->dh * d->dw;
+    size_t xb = align_bytes((size_t)(imgs * d->c * (d->qh + 2) * (d->qw + 2)) * sizeof(float));
+    size_t yb = align_bytes((size_t)(imgs * d->m * d->qh * d->qw) * sizeof(float));
+    d->x_off = 0;
+    d->y_off = xb;
+    d->z_off = xb + yb;
+    d->bytes = xb + yb + (has_z ? yb : 0);
+    pl->nb = imgs;
+    pl->h = d->qh + 2;
+    pl->w = d->qw + 2;
+    pl->oh = d->qh;
+    pl->ow = d->qw;
+    pl->ph = pl->pw = 0;
+}
+
 static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 {
     const wino_packed *p = k->packed;
@@ -370,7 +441,7 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
         return st;
     memset(pl, 0, sizeof *pl);
     if (geo.nsp != 2 || geo.k[0] != 3 || geo.k[1] != 3 || geo.s[0] != 1 || geo.s[1] != 1 ||
-        geo.d[0] != 1 || geo.d[1] != 1)
+        geo.d[0] < 1 || geo.d[1] < 1)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "winograd: not a 3x3 stride-1 2-D conv");
     pl->nb = k->in[0]->dims[0];
     pl->c = k->in[0]->dims[1];
@@ -381,6 +452,9 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     pl->ow = geo.out[1];
     pl->ph = geo.pb[0];
     pl->pw = geo.pb[1];
+    if (geo.d[0] > 1 || geo.d[1] > 1)
+        plan_dilated(pl, &geo, ert_in(k, ERT_FC_Z) != NULL &&
+                                   k->node->op->id == ERT_OP_FUSED_CONV);
     pl->group = geo.group;
     pl->cg = pl->c / pl->group;
     pl->mg = pl->m / pl->group;
@@ -409,7 +483,7 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     pl->gemm_bytes = ert_sgemm_ws_bytes(p->isa, pl->mg, pl->tb, pl->cg, 1);
     pl->region_bytes = align_bytes(pl->v_floats * sizeof(float)) +
                        align_bytes(pl->m_floats * sizeof(float)) + align_bytes(pl->gemm_bytes);
-    pl->ws_bytes = pl->region_bytes * (size_t)pl->threads;
+    pl->ws_bytes = pl->dil.bytes + pl->region_bytes * (size_t)pl->threads;
     *ws_bytes = pl->ws_bytes;
     return ERT_OK;
 }
@@ -565,6 +639,105 @@ static void out_task(void *arg, int64_t i, int tid)
     out_phase(j, j->item, m0, m1, region_of(j, 0).m);
 }
 
+/* ---- dilated convs: phase images (dil_geom) ---- */
+
+typedef struct dil_job {
+    const dil_geom *d;
+    const float *src;
+    float *dst;
+    int64_t ch; /* channels of the tensor copied (c for X, m for Y and Z) */
+} dil_job;
+
+/* The phase images of input plane p = (n, c) (padding as zeros). */
+static void dil_gather_x(void *arg, int64_t p, int tid)
+{
+    const dil_job *j = arg;
+    const dil_geom *d = j->d;
+    int64_t n = p / d->c, c = p % d->c, hi = d->qh + 2, wi = d->qw + 2;
+    const float *x = j->src + p * d->h * d->w;
+    (void)tid;
+    for (int64_t a = 0; a < d->dh; a++)
+        for (int64_t b = 0; b < d->dw; b++) {
+            float *o = j->dst + (((n * d->dh + a) * d->dw + b) * d->c + c) * hi * wi;
+            for (int64_t i = 0; i < hi; i++, o += wi) {
+                int64_t sy = a - d->ph + d->dh * i, sx = b - d->pw;
+                if (sy < 0 || sy >= d->h) {
+                    memset(o, 0, (size_t)wi * sizeof(float));
+                    continue;
+                }
+                const float *row = x + sy * d->w;
+                for (int64_t q = 0; q < wi; q++, sx += d->dw)
+                    o[q] = sx >= 0 && sx < d->w ? row[sx] : 0.0f;
+            }
+        }
+}
+
+/* Output plane p = (n, m) and its phase planes: gathers (Z; zeros past the output) when
+ * gather, else scatters (Y; the phase rows and columns past the output dropped). */
+static void dil_move_out(const dil_job *j, int64_t p, bool gather)
+{
+    const dil_geom *d = j->d;
+    int64_t n = p / d->m, m = p % d->m;
+    for (int64_t a = 0; a < d->dh; a++)
+        for (int64_t b = 0; b < d->dw; b++) {
+            int64_t ph = ((n * d->dh + a) * d->dw + b) * d->m + m;
+            for (int64_t i = 0; i < d->qh; i++) {
+                int64_t y = a + d->dh * i;
+                float *q = (gather ? j->dst : (float *)j->src) + (ph * d->qh + i) * d->qw;
+                float *o = (gather ? (float *)j->src : j->dst) + (p * d->oh + y) * d->ow;
+                int64_t cols = y < d->oh ? ceil_div(d->ow - b, d->dw) : 0;
+                if (gather) {
+                    for (int64_t x = 0; x < cols; x++)
+                        q[x] = o[b + d->dw * x];
+                    for (int64_t x = cols; x < d->qw; x++)
+                        q[x] = 0.0f;
+                } else {
+                    for (int64_t x = 0; x < cols; x++)
+                        o[b + d->dw * x] = q[x];
+                }
+            }
+        }
+}
+
+static void dil_gather_z(void *arg, int64_t p, int tid)
+{
+    (void)tid;
+    dil_move_out(arg, p, true);
+}
+
+static void dil_scatter_y(void *arg, int64_t p, int tid)
+{
+    (void)tid;
+    dil_move_out(arg, p, false);
+}
+
+/* The transforms and GEMMs of every (group, block) item. */
+static void run_tiles(ert_kctx *k, wino_job *jp)
+{
+    const wino_packed *p = k->packed;
+    const wino_plan *pl = k->params;
+    wino_job j = *jp;
+    int64_t items = pl->group * pl->nblk;
+    int threads = ert_threadpool_size(k->pool);
+    if (pl->split_blocks && threads <= pl->threads) {
+        ert_parallel_for(k->pool, items, item_task, &j);
+        return;
+    }
+    if (threads > pl->threads) /* a pool larger than planned for: one region */
+        for (int64_t it = 0; it < items; it++)
+            item_task(&j, it, 0);
+    else
+        for (int64_t it = 0; it < items; it++) {
+            j.item = it;
+            int64_t ntask = threads * 4;
+            j.chunk = ceil_div(pl->cg, ntask);
+            ert_parallel_for(k->pool, ceil_div(pl->cg, j.chunk), in_task, &j);
+            ert_parallel_for(k->pool, p->alpha * p->alpha, gemm_task, &j);
+            j.chunk = ceil_div(pl->mg, ntask);
+            ert_parallel_for(k->pool, ceil_div(pl->mg, j.chunk), out_task, &j);
+        }
+}
+
 static ert_status run(ert_kctx *k)
 {
     const wino_packed *p = k->packed;
@@ -589,25 +762,25 @@ static ert_status run(ert_kctx *k)
         j.hi = j.act.kind == ERT_ACT_RELU ? __builtin_inff() : j.act.beta;
     } else
         j.post_act = j.act.kind != ERT_ACT_NONE;
-    int64_t items = pl->group * pl->nblk;
-    int threads = ert_threadpool_size(k->pool);
-    if (pl->split_blocks && threads <= pl->threads) {
-        ert_parallel_for(k->pool, items, item_task, &j);
-        return ERT_OK;
-    }
-    if (threads > pl->threads) /* a pool larger than planned for: one region */
-        for (int64_t it = 0; it < items; it++)
-            item_task(&j, it, 0);
-    else
-        for (int64_t it = 0; it < items; it++) {
-            j.item = it;
-            int64_t ntask = threads * 4;
-            j.chunk = ceil_div(pl->cg, ntask);
-            ert_parallel_for(k->pool, ceil_div(pl->cg, j.chunk), in_task, &j);
-            ert_parallel_for(k->pool, p->alpha * p->alpha, gemm_task, &j);
-            j.chunk = ceil_div(pl->mg, ntask);
-            ert_parallel_for(k->pool, ceil_div(pl->mg, j.chunk), out_task, &j);
+    const dil_geom *d = &pl->dil;
+    if (d->on) { /* the phase images instead of X, Y and Z */
+        char *ws = k->ws;
+        dil_job dj = {d, j.x, (float *)(ws + d->x_off), d->c};
+        ert_parallel_for(k->pool, d->nb * d->c, dil_gather_x, &dj);
+        if (j.res) {
+            dj = (dil_job){d, j.res, (float *)(ws + d->z_off), d->m};
+            ert_parallel_for(k->pool, d->nb * d->m, dil_gather_z, &dj);
+            j.res = dj.dst;
         }
+        j.x = (const float *)(ws + d->x_off);
+        j.y = (float *)(ws + d->y_off);
+        j.ws = ws + d->bytes;
+    }
+    run_tiles(k, &j);
+    if (d->on) {
+        dil_job dj = {d, j.y, k->out[0]->data, d->m};
+        ert_parallel_for(k->pool, d->nb * d->m, dil_scatter_y, &dj);
+    }
     return ERT_OK;
 }
 

@@ -6,9 +6,11 @@
  *                         declines maps known to give fewer than 16 tiles per image.
  *   conv.winograd2.<isa>  F(2x2, 3x3): 4x4 input tiles, 16 GEMMs, 2.25x fewer; more
  *                         accurate, and its tiles waste less on small maps (7x7).
- * Both: 2-D, 3x3 kernel, stride 1, dilation 1, float32 NCHW, constant W, any pads (also
- * asymmetric and auto_pad), any groups with >= 8 input and output channels each, any
- * batch; bias, FusedConv's residual Z and activation fused into the output transform.
+ * Both: 2-D, 3x3 kernel, stride 1, any dilation (as dh x dw undilated convs on the
+ * phase grids; a dilated axis needs an output of >= m x dilation), float32 NCHW,
+ * constant W, any pads (also asymmetric and auto_pad), any groups with >= 8 input and
+ * output channels each, any batch; bias, FusedConv's residual Z and activation fused
+ * into the output transform.
  * <isa> is generic, avx2 or avx512 (transforms and the packed SGEMM's micro-kernel).
  * Numerical error and speed: docs/winograd.md.
  */
