@@ -63,6 +63,47 @@ static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args
     }
 }
 
+/* The common epilogue with its flags read once per tile, not once per vector (stores
+ * through float pointers may alias the arguments, so store_row re-reads and re-tests
+ * them): no accumulation, residual or slopes; bias and Relu/Clip (lo / hi are -inf / inf
+ * without a clamp: max and min return x, NaN too). false: not this case. */
+static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_args *p,
+                                                               __m256 (*acc)[2], int nv)
+{
+    if (p->accumulate || (p->last && (p->res || p->slope)))
+        return false;
+    const float *bias = p->last ? p->bias : NULL;
+    const bool clamp = p->last && p->clamp;
+    const __m256 lo = _mm256_set1_ps(clamp ? p->lo : -__builtin_inff());
+    const __m256 hi = _mm256_set1_ps(clamp ? p->hi : __builtin_inff());
+    float *c = p->c;
+    const int64_t ldc = p->ldc;
+    const int m = p->m;
+    __m256i mk[2];
+    bool full[2];
+#pragma GCC unroll 2
+    for (int v = 0; v < nv; v++) { /* lane_mask(<= 0): no lane, maskstore writes nothing */
+        full[v] = p->n - v * VL >= VL;
+        mk[v] = lane_mask(p->n - v * VL);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+        if (r >= m)
+            break;
+        const __m256 b = _mm256_set1_ps(bias ? bias[r] : 0.0f);
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) {
+            __m256 x = bias ? _mm256_add_ps(acc[r][v], b) : acc[r][v];
+            x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+            if (full[v])
+                _mm256_storeu_ps(c + r * ldc + v * VL, x);
+            else
+                _mm256_maskstore_ps(c + r * ldc + v * VL, mk[v], x);
+        }
+    }
+    return true;
+}
+
 static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args *p, int nv)
 {
     enum { NV = 2 };
@@ -86,16 +127,18 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
             for (int v = 0; v < nv; v++)
                 acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
         }
-        _mm_prefetch((const char *)(a + SGEMM_PF_A_FLOATS), _MM_HINT_T0);
+        if (k & 1) /* every 48 bytes of A: each 64-byte line at least once */
+            _mm_prefetch((const char *)(a + SGEMM_PF_A_FLOATS), _MM_HINT_T0);
         a += MR;
         b += sw;
     }
+    if (!store_simple(p, acc, nv))
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) {
-        if (r >= p->m)
-            break;
-        store_row(p, r, acc[r], nv);
-    }
+        for (int r = 0; r < MR; r++) {
+            if (r >= p->m)
+                break;
+            store_row(p, r, acc[r], nv);
+        }
 }
 
 static void ukr_nv1(const sgemm_ukr_args *p)

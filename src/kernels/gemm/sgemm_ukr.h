@@ -54,26 +54,15 @@ typedef void (*sgemm_ukr_fn)(const sgemm_ukr_args *p);
  * first A panel of every strip waits for kc x (strip bytes / 64) lines from L3 or DRAM,
  * one stream per row, more streams than a core tracks. The micro-kernels therefore
  * prefetch the row SGEMM_PF_B_ROWS ahead of the one they load (~400 cycles at 12 per k).
- * Likewise C (accumulated, or written: the line is read for ownership) and the residual
- * tile are rows ldc / ldr apart: sgemm_prefetch_tile fetches them when the call starts,
- * kc iterations before the epilogue needs them. On an Intel Xeon, whose L3 is ~100 ns
- * away, ResNet-50's 1x1 convs on 56x56 maps ran at 35-50% of the peak; these prefetches
- * made the model ~3% faster (one thread). Prefetches never fault: rows past B's end are
- * harmless. */
+ * C and the residual tile are not prefetched: an earlier version fetched the tile's
+ * mr x width lines when the call started (~3% on ResNet-50 on one Intel Xeon), but on
+ * another (model 167, 2026-12-04) the 24 prefetches and their loop cost more than they
+ * saved: removing them made MobileNetV2 5% and YOLOv5n 10% faster (one thread), ResNet-50
+ * unchanged. Prefetches never fault: rows past B's end are harmless.
+ */
 #ifndef SGEMM_PF_B_ROWS
 #define SGEMM_PF_B_ROWS 32
 #endif
-
-static inline void sgemm_prefetch_tile(const sgemm_ukr_args *p, int width)
-{
-    for (int r = 0; r < p->m; r++) {
-        for (int j = 0; j < p->n && j < width; j += 16) {
-            __builtin_prefetch(p->c + r * p->ldc + j, 1, 3);
-            if (p->last && p->res)
-                __builtin_prefetch(p->res + r * p->ldr + j, 0, 3);
-        }
-    }
-}
 
 /* Packs one full panel (mr rows, contiguous along K, a_rs apart) times alpha. */
 typedef void (*sgemm_pack_panel_fn)(const float *a, int64_t a_rs, int64_t K, float alpha,
