@@ -267,6 +267,12 @@ static void specials(ert_isa isa, ert_threadpool *pool)
         {.M = 40, .N = 49, .K = 50, .ldc_pad = 3, .act = ERT_ACT_PRELU, .prelu_n = 40,
          .bias = true},
         {.M = 21, .N = 49, .K = 7, .gen_b = true, .act = ERT_ACT_CLIP, .a_trans = true},
+        /* row strides that alias modulo 4 KiB (plain B packed for M >= 64, not read in place; a
+         * generated B's rows one vector apart more), wide enough for full column blocks */
+        {.M = 72, .N = 1024, .K = 70, .bias = true, .res = true, .act = ERT_ACT_RELU},
+        {.M = 65, .N = 256, .K = 400, .ldc_pad = 3, .act = ERT_ACT_PRELU, .prelu_n = 65},
+        {.M = 9, .N = 800, .K = 45, .gen_b = true, .bias = true, .act = ERT_ACT_CLIP},
+        {.M = 33, .N = 384, .K = 390, .gen_b = true, .res = true, .res_in_c = true},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         run_case(isa, &cs[i], NULL, 1);

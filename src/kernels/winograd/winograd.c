@@ -395,6 +395,8 @@ static void plan_blocks(wino_plan *pl, const wino_packed *p)
     pl->tb = ceil_div(pl->ttot, nblk);
     pl->nblk = ceil_div(pl->ttot, pl->tb);
     pl->ldt = round_up(pl->tb, WINO_VEC) + WINO_VEC;
+    if (pl->ldt % 128 == 0) /* rows 4 KiB-aliased: the GEMM would pack V (sgemm.c) */
+        pl->ldt += WINO_VEC;
 }
 
 /* Turns pl (the real conv's geometry) into the phase images' conv (dil_geom). */
