@@ -33,6 +33,9 @@ static const ert_kernel_family k_table[] = {
     /* Winograd F(4x4) for 3x3 stride 1 (2-2.6x im2col on ResNet-50's 14x14..56x56) */
     ERT_FAMILY(CONV, ert_winograd_kernels),
     ERT_FAMILY(FUSED_CONV, ert_winograd_kernels),
+    /* grouped convs of few channels per group: accumulated depthwise rows */
+    ERT_FAMILY(CONV, ert_gconv_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_gconv_kernels),
     /* few input channels (stems): direct, no im2col matrix */
     ERT_FAMILY(CONV, ert_conv_direct_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_direct_kernels),

@@ -7,7 +7,8 @@
  * (1, 5, 17, 33 and one wide row), channel counts 2..19, batch 2, with and without bias;
  * FusedConv with each activation, the residual Z and per-channel / shared PRelu slopes.
  * 1-D depthwise convs over the same ranges. A channel multiplier > 1 and group 1 are
- * declined.
+ * declined. gconv.<isa> (grouped convs of <= 16 channels per group, a multiplier too) on
+ * the same matrix of geometries and epilogues (grouped()).
  * Tolerance: 2e-5 absolute + 1e-5 relative: float accumulation of <= 49 products of
  * values in [-1, 1] against conv.c's double accumulation (plus act.c's error).
  */
@@ -26,6 +27,7 @@ typedef struct dwc {
     bool bias;
     const char *act;      /* FusedConv activation (NULL: Conv) */
     bool z, prelu_shared;
+    int64_t cg, mg;       /* gconv: input / output channels per group (0: depthwise) */
 } dwc;
 
 static void run_case(const dwc *t)
@@ -43,7 +45,13 @@ static void run_case(const dwc *t)
              t->z ? " +Z" : "");
     int64_t ks[2] = {t->kh, t->kw}, s[2] = {t->s[0], t->s[1]}, d[2] = {t->d[0], t->d[1]};
     int64_t pads[4] = {t->pads[0], t->pads[1], t->pads[2], t->pads[3]};
-    th_attr_int(&c, "group", t->c);
+    int64_t cg = t->cg ? t->cg : 1, mg = t->cg ? t->mg : 1, m = t->c / cg * mg;
+    const char *prefix = t->cg ? "gconv." : "dwconv.";
+    if (t->cg) {
+        size_t l = strlen(c.desc);
+        snprintf(c.desc + l, sizeof c.desc - l, " cg%lld mg%lld", (long long)cg, (long long)mg);
+    }
+    th_attr_int(&c, "group", t->c / cg);
     th_attr_ints(&c, "kernel_shape", ks, 2);
     th_attr_ints(&c, "strides", s, 2);
     th_attr_ints(&c, "dilations", d, 2);
@@ -58,7 +66,7 @@ static void run_case(const dwc *t)
         th_attr_floats(&c, "activation_params", ap, 2);
     if (t->act && (!strcmp(t->act, "LeakyRelu") || !strcmp(t->act, "Elu")))
         th_attr_floats(&c, "activation_params", ap + 1, 1);
-    int64_t xd[4] = {t->n, t->c, t->h, t->w}, wd[4] = {t->c, 1, t->kh, t->kw}, bd[1] = {t->c};
+    int64_t xd[4] = {t->n, t->c, t->h, t->w}, wd[4] = {m, cg, t->kh, t->kw}, bd[1] = {m};
     th_input(&c, 4, xd, NULL, false, -1, 1);
     th_input(&c, 4, wd, NULL, true, -1, 1);
     if (t->bias)
@@ -93,12 +101,12 @@ static void run_case(const dwc *t)
             th_skip(&c);
         }
         if (prelu) {
-            int64_t sd[1] = {t->prelu_shared ? 1 : t->c};
+            int64_t sd[1] = {t->prelu_shared ? 1 : m};
             th_input(&c, 1, sd, NULL, true, -1, 1);
         }
     }
     if (th_reference(&c) == 0)
-        g_ran += th_all_isas(&c, "dwconv.", g_pool, 2e-5f, 1e-5f, TH_OWN, false);
+        g_ran += th_all_isas(&c, prefix, g_pool, 2e-5f, 1e-5f, TH_OWN, false);
     else
         g_fail++;
     th_free(&c);
@@ -236,6 +244,35 @@ static void declined(void)
     th_free(&c);
 }
 
+/* gconv.<isa>: grouped convs, cg input and mg output channels per group (ResNeXt's 4,
+ * RegNet's 8-16, a depthwise multiplier: cg 1), strides, dilations, pads, the fused
+ * epilogue (bias only with the first input channel, Z, activations after the last). */
+static void grouped(void)
+{
+    static const int64_t gs[][2] = {{2, 2}, {4, 4}, {3, 5}, {1, 2}, {8, 8}, {16, 16}, {4, 1}};
+    for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++) {
+        int64_t cg = gs[i][0], mg = gs[i][1], c = cg * (i % 2 ? 3 : 2);
+        dwc t = base(c, 19, 37, 3, 1, 1);
+        t.cg = cg, t.mg = mg;
+        run_case(&t);
+        t = base(c, 20, 40, 3, 2, 1);
+        t.cg = cg, t.mg = mg, t.n = 2, t.bias = false;
+        run_case(&t);
+        t = base(c, 17, 33, 5, 1, 2);
+        t.cg = cg, t.mg = mg, t.act = "Relu", t.z = true;
+        run_case(&t);
+        t = base(c, 16, 45, 3, 1, 2);
+        t.cg = cg, t.mg = mg, t.d[0] = t.d[1] = 2, t.act = i % 2 ? "PRelu" : "Silu";
+        run_case(&t);
+        t = base(c, 9, 34, 1, 1, 0);
+        t.cg = cg, t.mg = mg, t.kh = 3, t.kw = 1, t.s[0] = 2, t.auto_pad = "SAME_UPPER";
+        run_case(&t);
+    }
+    dwc t = base(128, 56, 56, 3, 1, 1); /* ResNeXt-50 32x4d layer1 */
+    t.cg = 4, t.mg = 4, t.act = "Relu";
+    run_case(&t);
+}
+
 int main(void)
 {
     if (ert_threadpool_create(th_pool_threads(3), NULL, &g_pool) != ERT_OK)
@@ -245,6 +282,7 @@ int main(void)
     fused();
     one_d();
     declined();
+    grouped();
     ert_threadpool_free(g_pool);
     printf("test_dwconv: %d kernel runs, %d failures\n", g_ran, g_fail);
     return g_fail ? 1 : 0;

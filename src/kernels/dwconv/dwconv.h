@@ -8,7 +8,7 @@
  *   dwconv.cb.<isa> the same ops on blocks of 16 (AVX-512) or 8 (AVX2) channels in an
  *                  interleaved layout, for planes up to 28x28-ish (dwconv_cb.c)
  * <isa> is generic, avx2 or avx512 (x86-64), neon (AArch64; dwconv.cb has no NEON level).
- * A channel multiplier > 1 is declined (conv.gemm).
+ * A channel multiplier > 1 is declined here (gconv.<isa> below takes it).
  * Listed before the GEMM conv family in cpu_table.c: it declines everything else.
  */
 #ifndef ERT_DWCONV_H
@@ -18,10 +18,15 @@
 #include "kernels/kernel.h"
 
 extern const ert_kernel *const ert_dwconv_kernels[];
+/* gconv.<isa>: grouped convs with <= 16 input and output channels per group (not
+ * depthwise) and output rows >= 16 wide, each output row accumulating one depthwise row per input channel of its
+ * group; the same geometry, epilogue and levels as dwconv.<isa>. */
+extern const ert_kernel *const ert_gconv_kernels[];
 
 /* Family-internal: dwconv.<isa>'s support test (dwconv.c), which dwconv.cb.<isa>
  * (dwconv_cb.c: channel blocks in an interleaved layout, small planes) narrows. */
 bool ert_dwconv_supports(const ert_node *n, const ert_graph *g);
+bool ert_gconv_supports(const ert_node *n, const ert_graph *g);
 /* Family-internal, both kernels' plan and run: FusedConv's activation into *act (zeroed
  * for a plain Conv; PRelu must have 1 or c slopes), and the step's bias, residual Z and
  * PRelu slopes S (NULL where absent). */
