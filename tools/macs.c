@@ -63,7 +63,7 @@ static bool node_macs(const ert_graph *g, const ert_node *n, const ert_tensor *y
         ok = dims_prod(y, 0, m) && dims_prod(w, 1, m);
     } else if (is_op(n, "", "ConvTranspose")) {
         ok = dims_prod(x, 0, m) && dims_prod(w, 1, m);
-    } else if (is_op(n, "", "Gemm")) {
+    } else if (is_op(n, "", "Gemm") || is_op(n, "edgert", "FusedGemm")) {
         bool trans_a = ert_attr_int(n, "transA", 0) != 0;
         ok = x && x->rank == 2 && dims_prod(y, 0, m) && dim_of(x, trans_a ? 0 : 1, m);
     } else if (is_op(n, "", "MatMul")) {

@@ -85,6 +85,7 @@ static const ert_kernel_family k_table[] = {
     /* float32 MatMul / Gemm on the packed SGEMM (matrix-vector for M = 1) */
     ERT_FAMILY(MATMUL, ert_matmul_kernels),
     ERT_FAMILY(GEMM, ert_matmul_kernels),
+    ERT_FAMILY(FUSED_GEMM, ert_matmul_kernels),
     /* float32 recurrences: one SGEMM for the input projection, matrix-vector steps */
     ERT_FAMILY(LSTM, ert_rnn_kernels),
     ERT_FAMILY(GRU, ert_rnn_kernels),

@@ -12,6 +12,11 @@
  *              [alpha, beta] (Clip min, max; LeakyRelu / Elu alpha; HardSigmoid alpha,
  *              beta); fused_ops: "Conv+BatchNormalization+Add+Relu" (profiles, inspect).
  *
+ * FusedGemm (version 1): y = act(Gemm(A, B, C)).
+ *   inputs and attributes Gemm's (alpha, beta, transA, transB), plus activation (as
+ *              FusedConv's, PRelu excepted: it has no S input), activation_params,
+ *              fused_ops ("MatMul+Add+Gelu(erf)"). Made by passes/fuse_gemm.c.
+ *
  * The reference kernel is the oracle of the fast fused kernels: it runs conv.c's Conv
  * kernel on (X, W, B) through a narrowed kernel context (no copy of the conv code), then
  * adds Z and applies the activation with plain double-precision formulas. It must not
@@ -205,6 +210,44 @@ ert_status ert_run_fused_conv(ert_kctx *k)
             slope = ert_load_f64(s->dtype, s->data, ns == 1 ? 0 : (i / plane) % m);
         ert_store_f64(y->dtype, y->data, i, act_ref(&p, v, slope));
     }
+    return ERT_OK;
+}
+
+/* ---- FusedGemm: y = act(Gemm(A, B, C)) ---- */
+
+/* The Gemm part: the same context with the node's op taken as Gemm's (Gemm reads only
+ * alpha, beta, transA, transB; the activation attributes are the fused node's). */
+static ert_status with_gemm_ctx(ert_kctx *k, ert_status (*fn)(ert_kctx *))
+{
+    ert_node n = *k->node;
+    n.op = ert_op_find("", "Gemm");
+    n.version = 13;
+    ert_kctx c = *k;
+    c.node = &n;
+    c.version = n.version;
+    return n.op ? fn(&c) : ert_op_fail(k, ERT_ERR_INTERNAL, "Gemm is not registered");
+}
+
+ert_status ert_infer_fused_gemm(ert_kctx *k)
+{
+    ert_status st;
+    ert_act_params p;
+    if ((st = ert_check_inputs(k, 2, 3)) || (st = ert_fused_conv_act(k, &p)) ||
+        (st = with_gemm_ctx(k, ert_infer_gemm)))
+        return st;
+    return ERT_OK;
+}
+
+ert_status ert_run_fused_gemm(ert_kctx *k)
+{
+    ert_status st;
+    ert_act_params p;
+    if ((st = ert_fused_conv_act(k, &p)) || (st = with_gemm_ctx(k, ert_run_gemm)))
+        return st;
+    ert_tensor *y = k->out[0];
+    int64_t n = ert_tensor_numel(y);
+    for (int64_t i = 0; p.kind != ERT_ACT_NONE && i < n; i++)
+        ert_store_f64(y->dtype, y->data, i, act_ref(&p, ert_load_f64(y->dtype, y->data, i), 0.0));
     return ERT_OK;
 }
 

@@ -48,84 +48,18 @@ static void take(match *m, const ert_edit *e, int ni, const char *op_name)
     }
 }
 
-/* PRelu's slope is one value, or one per channel of x (right-aligned against x's
- * shape, non-1 only on the channel axis; PRelu before opset 7: a 1-D slope of the
- * channel count, no broadcasting). */
-static bool slope_per_channel(const ert_edit *e, const ert_node *n, int x)
-{
-    const ert_tensor *s = pu_const(e, n->inputs[1]), *xt = &e->g->values[x].t;
-    if (!s || s->dtype != ERT_DTYPE_FLOAT32 || xt->rank < 3)
-        return false;
-    int64_t ns = ert_tensor_numel(s), m = xt->dims[1];
-    if (ns == 1)
-        return true;
-    if (ns != m)
-        return false;
-    if (n->version < 7)
-        return s->rank == 1;
-    int ch = s->rank - (xt->rank - 1);
-    for (int i = 0; i < s->rank; i++)
-        if (s->dims[i] != 1 && i != ch)
-            return false;
-    return ch >= 0 && s->rank <= xt->rank;
-}
-
 /* A single-node activation reading x (node ni); false with *why when it is an
  * activation that cannot be fused (NULL why: not an activation at all). */
 static bool unary_act(const ert_edit *e, match *m, int ni, int x, const char **why)
 {
-    const ert_node *n = &e->g->nodes[ni];
-    if (n->dead || !n->op || n->inputs[0] != x)
+    pu_act a;
+    if (!pu_act_of(e, ni, x, &a, why))
         return false;
-    const char *a = NULL;
-    switch (n->op->id) {
-    case ERT_OP_RELU: a = "Relu"; break;
-    case ERT_OP_SIGMOID: a = "Sigmoid"; break;
-    case ERT_OP_HARD_SWISH: a = "HardSwish"; break;
-    case ERT_OP_TANH: a = "Tanh"; break;
-    case ERT_OP_LEAKY_RELU:
-        a = "LeakyRelu";
-        m->params[m->n_params++] = ert_attr_float(n, "alpha", 0.01f);
-        break;
-    case ERT_OP_ELU:
-        a = "Elu";
-        m->params[m->n_params++] = ert_attr_float(n, "alpha", 1.0f);
-        break;
-    case ERT_OP_HARD_SIGMOID:
-        a = "HardSigmoid";
-        m->params[m->n_params++] = ert_attr_float(n, "alpha", 0.2f);
-        m->params[m->n_params++] = ert_attr_float(n, "beta", 0.5f);
-        break;
-    case ERT_OP_GELU:
-        a = strcmp(ert_attr_string(n, "approximate", "none"), "tanh") ? "Gelu" : "GeluTanh";
-        break;
-    case ERT_OP_SWISH:
-        if (ert_attr_float(n, "alpha", 1.0f) != 1.0f) {
-            *why = "Swish alpha is not 1";
-            return false;
-        }
-        a = "Silu";
-        break;
-    case ERT_OP_CLIP:
-        if (!pu_clip_bounds(e, n, &m->params[0], &m->params[1])) {
-            *why = "its bounds are not constants";
-            return false;
-        }
-        m->n_params = 2;
-        a = "Clip";
-        break;
-    case ERT_OP_PRELU:
-        if (!slope_per_channel(e, n, x)) {
-            *why = "its slope is not a float32 constant per channel";
-            return false;
-        }
-        m->slope = n->inputs[1];
-        a = "PRelu";
-        break;
-    default:
-        return false;
-    }
-    m->act = a;
+    m->act = a.name;
+    m->n_params = a.n_params;
+    m->params[0] = a.params[0];
+    m->params[1] = a.params[1];
+    m->slope = a.slope;
     take(m, e, ni, pu_fused_ops(e, ni)); /* "Sigmoid+Mul" for a Swish from fuse_act */
     return true;
 }

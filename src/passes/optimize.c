@@ -19,7 +19,9 @@
  *   fold_bn again    a BN behind a bias Add (Paddle's ConvTranspose -> Add -> BN) meets
  *                    its conv only once fold_scale has taken the Add
  *   transpose        cancel/merge Transpose pairs
- *   fuse_conv        last: it consumes the Conv + Add + activation that the folds leave
+ *   fuse_conv        it consumes the Conv + Add + activation that the folds leave
+ *   fuse_gemm        Gemm [-> Reshape] -> activation (the Gemms of matmul_add and fold_bn
+ *                    are final by then)
  * Only the top-level graph is rewritten: subgraph bodies run through subgraph.c, whose
  * executor sees them as imported (fine: control flow is rare in the target models).
  */
@@ -33,7 +35,7 @@ ert_status ert_pass_optimize(ert_graph *g, ert_pass_notes *notes, ert_err *err)
         ert_opt_remove_identity, ert_opt_cse, ert_opt_fuse_act, ert_opt_fuse_layernorm,
         ert_opt_fold_pad,
         ert_opt_matmul_add, ert_opt_fold_bn, ert_opt_fold_scale, ert_opt_fold_bn,
-        ert_opt_transpose, ert_opt_fuse_conv,
+        ert_opt_transpose, ert_opt_fuse_conv, ert_opt_fuse_gemm,
     };
     ert_edit e;
     ert_status st = ert_edit_begin(&e, g, err);

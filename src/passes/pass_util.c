@@ -128,3 +128,83 @@ bool pu_clip_bounds(const ert_edit *e, const ert_node *n, float *lo, float *hi)
     }
     return true;
 }
+/* PRelu's slope is one value, or one per channel of x (right-aligned against x's
+ * shape, non-1 only on the channel axis; PRelu before opset 7: a 1-D slope of the
+ * channel count, no broadcasting). */
+static bool slope_per_channel(const ert_edit *e, const ert_node *n, int x)
+{
+    const ert_tensor *s = pu_const(e, n->inputs[1]), *xt = &e->g->values[x].t;
+    if (!s || s->dtype != ERT_DTYPE_FLOAT32 || xt->rank < 3)
+        return false;
+    int64_t ns = ert_tensor_numel(s), m = xt->dims[1];
+    if (ns == 1)
+        return true;
+    if (ns != m)
+        return false;
+    if (n->version < 7)
+        return s->rank == 1;
+    int ch = s->rank - (xt->rank - 1);
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i] != 1 && i != ch)
+            return false;
+    return ch >= 0 && s->rank <= xt->rank;
+}
+
+bool pu_act_of(const ert_edit *e, int ni, int x, pu_act *m, const char **why)
+{
+    const ert_node *n = &e->g->nodes[ni];
+    *m = (pu_act){.slope = -1};
+    if (n->dead || !n->op || n->inputs[0] != x)
+        return false;
+    const char *a = NULL;
+    switch (n->op->id) {
+    case ERT_OP_RELU: a = "Relu"; break;
+    case ERT_OP_SIGMOID: a = "Sigmoid"; break;
+    case ERT_OP_HARD_SWISH: a = "HardSwish"; break;
+    case ERT_OP_TANH: a = "Tanh"; break;
+    case ERT_OP_LEAKY_RELU:
+        a = "LeakyRelu";
+        m->params[m->n_params++] = ert_attr_float(n, "alpha", 0.01f);
+        break;
+    case ERT_OP_ELU:
+        a = "Elu";
+        m->params[m->n_params++] = ert_attr_float(n, "alpha", 1.0f);
+        break;
+    case ERT_OP_HARD_SIGMOID:
+        a = "HardSigmoid";
+        m->params[m->n_params++] = ert_attr_float(n, "alpha", 0.2f);
+        m->params[m->n_params++] = ert_attr_float(n, "beta", 0.5f);
+        break;
+    case ERT_OP_GELU:
+        a = strcmp(ert_attr_string(n, "approximate", "none"), "tanh") ? "Gelu" : "GeluTanh";
+        break;
+    case ERT_OP_SWISH:
+        if (ert_attr_float(n, "alpha", 1.0f) != 1.0f) {
+            *why = "Swish alpha is not 1";
+            return false;
+        }
+        a = "Silu";
+        break;
+    case ERT_OP_CLIP:
+        if (!pu_clip_bounds(e, n, &m->params[0], &m->params[1])) {
+            *why = "its bounds are not constants";
+            return false;
+        }
+        m->n_params = 2;
+        a = "Clip";
+        break;
+    case ERT_OP_PRELU:
+        if (!slope_per_channel(e, n, x)) {
+            *why = "its slope is not a float32 constant per channel";
+            return false;
+        }
+        m->slope = n->inputs[1];
+        a = "PRelu";
+        break;
+    default:
+        return false;
+    }
+    m->name = a;
+    return true;
+}
+

@@ -22,6 +22,7 @@ ert_status ert_opt_fold_scale(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_transpose(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fuse_act(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 ert_status ert_opt_fuse_conv(ert_edit *e, ert_pass_notes *notes, ert_err *err);
+ert_status ert_opt_fuse_gemm(ert_edit *e, ert_pass_notes *notes, ert_err *err);
 
 /* Live node ni has op id `op` (and a resolved op). */
 bool pu_is(const ert_edit *e, int ni, int op);
@@ -67,6 +68,23 @@ int64_t pu_affine_channels(const ert_edit *e, int ni, const char **why);
  * (out of memory: ERT_ERR_NO_MEMORY in err). */
 int pu_fold_affine(ert_edit *e, int ni, int last, int out, int64_t m, const double *s,
                    const double *t, const char *fused, ert_err *err);
+
+/* An activation node that a fused kernel takes in its epilogue, as FusedConv / FusedGemm
+ * spell it ("Relu", "Clip", "LeakyRelu", "Sigmoid", "Silu", "HardSigmoid", "HardSwish",
+ * "Gelu", "GeluTanh", "Tanh", "Elu", "PRelu"), with activation_params and, for PRelu,
+ * the slope constant (value; -1 otherwise). */
+typedef struct pu_act {
+    const char *name;
+    float params[2];
+    int n_params;
+    int slope;
+} pu_act;
+
+/* Node ni as an activation of x (its first input): true with *a filled; false with
+ * *why when it is an activation that cannot be fused (Clip with non-constant bounds,
+ * Swish alpha != 1, PRelu whose slope is not one constant per channel of a rank >= 3
+ * x), false with *why NULL when it is not an activation at all. */
+bool pu_act_of(const ert_edit *e, int ni, int x, pu_act *a, const char **why);
 
 /* The fused_ops attribute of node ni, or its op type when it has none. */
 const char *pu_fused_ops(const ert_edit *e, int ni);

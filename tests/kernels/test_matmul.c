@@ -9,7 +9,8 @@
  * batch counts below and above the thread count), constant A (packed at load); Gemm with
  * transA/transB, alpha, beta (0, 1, other), C absent or of every broadcast form
  * (scalar, [1], [N], [1,N], [M,1], [1,1], [M,N]), constant or run-time A, B, C; K = 0
- * and empty outputs; K of several K blocks. Inputs, outputs and workspaces are guard-page
+ * and empty outputs; K of several K blocks; FusedGemm with every activation (in the
+ * SGEMM's epilogue, after the GEMV, after alpha = 0). Inputs, outputs and workspaces are guard-page
  * buffers; the output
  * is pre-filled with NaN so an element the kernel skips fails. Also: non-float32 and
  * rank-3 Gemm operands are declined, and the table lists the kernels for both ops.
@@ -40,6 +41,7 @@ typedef struct mcase {
     bool ca, cb, cc;             /* constant A, B, C */
     int ta, tb;                  /* Gemm transA / transB */
     float alpha, beta;
+    const char *act;             /* FusedGemm's activation (NULL: Gemm / MatMul) */
 } mcase;
 
 enum { VA, VB, VC, VY, NV };
@@ -49,7 +51,8 @@ typedef struct net {
     ert_value v[NV];
     ert_node node;
     int inputs[3], outputs[1];
-    ert_attr attrs[4];
+    ert_attr attrs[6];
+    float act_params[2];
     guard_buf a, b, c, aa, ba, cabs;
 } net;
 
@@ -91,6 +94,14 @@ static void set_attrs(net *t, const mcase *c, float alpha, float beta)
     t->attrs[3] = (ert_attr){.name = (char *)"beta", .type = ERT_ATTR_FLOAT, .f = beta};
     n->attrs = t->attrs;
     n->n_attrs = 4;
+    if (c->act) { /* Clip's bounds straddle zero; others take their defaults */
+        t->attrs[4] = (ert_attr){.name = (char *)"activation", .type = ERT_ATTR_STRING,
+                                 .s = (char *)c->act, .s_len = strlen(c->act)};
+        t->act_params[0] = -0.6f, t->act_params[1] = 0.4f;
+        t->attrs[5] = (ert_attr){.name = (char *)"activation_params", .type = ERT_ATTR_FLOATS,
+                                 .n = 2, .floats = t->act_params};
+        n->n_attrs = strcmp(c->act, "Clip") ? 5 : 6;
+    }
 }
 
 static void build(net *t, const mcase *c, unsigned seed)
@@ -110,9 +121,9 @@ static void build(net *t, const mcase *c, unsigned seed)
     t->g.n_values = NV;
     ert_node *n = &t->node;
     n->name = (char *)"mm";
-    n->op = ert_op_find("", c->gemm ? "Gemm" : "MatMul");
+    n->op = c->act ? ert_op_find("edgert", "FusedGemm") : ert_op_find("", c->gemm ? "Gemm" : "MatMul");
     n->op_type = (char *)n->op->name;
-    n->version = 13;
+    n->version = c->act ? 1 : 13;
     t->inputs[0] = VA, t->inputs[1] = VB, t->inputs[2] = VC;
     n->inputs = t->inputs;
     n->n_inputs = c->gemm && c->rc >= 0 ? 3 : 2;
@@ -144,12 +155,11 @@ static bool run_ref(net *t, ert_tensor *y)
     ert_tensor *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
     ert_err err = {{0}};
     ert_kctx k = make_ctx(t, in, out, y, &err);
-    bool gemm = t->node.op->id == ERT_OP_GEMM;
-    ert_status st = gemm ? ert_infer_gemm(&k) : ert_infer_matmul(&k);
+    ert_status st = t->node.op->infer(&k); /* MatMul, Gemm or FusedGemm's reference */
     if (!st)
         st = ert_tensor_alloc(y);
     if (!st)
-        st = gemm ? ert_run_gemm(&k) : ert_run_matmul(&k);
+        st = t->node.op->run(&k);
     if (st)
         fprintf(stderr, "reference failed: %s\n", err.msg);
     return !st;
@@ -173,8 +183,14 @@ static bool magnitude(net *t, const mcase *c, ert_tensor *mag)
     if (c->rc >= 0)
         a.v[VC].t.data = abs_copy(&t->cabs, &t->v[VC].t);
     a.g.values = a.v;
-    set_attrs(&a, c, fabsf(c->alpha), fabsf(c->beta));
+    mcase plain = *c; /* the magnitude of the product: Gemm's, before any activation */
+    plain.act = NULL;
+    set_attrs(&a, &plain, fabsf(c->alpha), fabsf(c->beta));
     a.node.attrs = a.attrs;
+    if (c->act) {
+        a.node.op = ert_op_find("", "Gemm");
+        a.node.version = 13;
+    }
     return run_ref(&a, mag);
 }
 
@@ -183,7 +199,8 @@ static int compare(const float *got, const ert_tensor *want, const ert_tensor *m
     int bad = 0;
     const float *w = want->data, *m = mag->data;
     for (int64_t i = 0; i < ert_tensor_numel(want); i++) {
-        double tol = 1e-5 * m[i] + 1e-6 * fabs(w[i]) + 1e-7;
+        /* x 1.5: an activation's slope (HardSwish's reaches 1.5) scales the product's error */
+    double tol = 1.5e-5 * m[i] + 1e-6 * fabs(w[i]) + 1e-7;
         if (!(fabs((double)got[i] - w[i]) <= tol)) {
             if (bad < 5)
                 fprintf(stderr, "  y[%lld] = %.9g, want %.9g (tol %.3g)\n", (long long)i,
@@ -470,6 +487,20 @@ static void gemm_cases(ert_threadpool *pool)
         mcase m = mm2(r < 2 ? 9 : 1, 52 + r, 1000, r % 2 == 0);
         run_case(&m, r % 2 ? NULL : pool, 41000u + (unsigned)r);
     }
+    /* FusedGemm: every activation, through the SGEMM's epilogue (M > 1) and the GEMV and
+     * alpha = 0 paths (applied afterwards), constant and run-time B */
+    static const char *const acts[] = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "Silu",
+                                       "HardSigmoid", "HardSwish", "Gelu", "GeluTanh", "Tanh",
+                                       "Elu"};
+    for (int a = 0; a < 11; a++)
+        for (int v = 0; v < 3; v++) {
+            static const int64_t sh[3][3] = {{33, 100, 70}, {1, 64, 48}, {9, 17, 400}};
+            mcase fg = gemm_case(sh[v][0], sh[v][1], sh[v][2], v == 2, a % 2, 3,
+                                 v == 1 && a % 3 == 0 ? 0.0f : 0.9f, 1.1f);
+            fg.act = acts[a];
+            fg.cb = v != 2, fg.cc = true;
+            run_case(&fg, a % 2 ? pool : NULL, 50000u + (unsigned)(a * 3 + v));
+        }
     /* the classifier shape of ResNet-50 (transB, constant B, C [N]) */
     mcase fc = gemm_case(1, 1000, 2048, 0, 1, 3, 1.0f, 1.0f);
     fc.cb = fc.cc = true;

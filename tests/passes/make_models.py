@@ -392,6 +392,64 @@ def matmul_models(out):
         ["MatMul=0", "Gemm=1"])
 
 
+def gemm_act_pair(out, act, trans_b, bias):
+    """FusedGemm's reference against Gemm -> activation (both run unoptimized)."""
+    tag = "%s_t%d_b%d" % (act, trans_b, bias)
+    w = rnd(5, 8) if trans_b else rnd(8, 5)
+    inits = [const("gw", w)] + ([const("gb", rnd(5))] if bias else [])
+    ins = ["a", "gw"] + (["gb"] if bias else [])
+    attrs = dict(transB=trans_b, alpha=0.8, beta=1.2)
+    an, params, act_inits, opset = act_nodes(act, "c", "y", 5)
+    A, Y = [vi("a", [3, 8])], [vi("y", [3, 5])]
+    save(out, "gemm_unfused_%s.onnx" % tag, [node("Gemm", ins, ["c"], **attrs)] + an, A, Y,
+         inits + act_inits, opset)
+    fa = dict(attrs, activation=act, fused_ops="Gemm+" + act)
+    if params:
+        fa["activation_params"] = params
+    fnode = helper.make_node("FusedGemm", ins, ["y"], domain="edgert", **fa)
+    save(out, "gemm_fused_%s.onnx" % tag, [fnode], A, Y, inits, opset, edgert=True)
+    MANIFEST.append("pair gemm_fused_%s.onnx gemm_unfused_%s.onnx 1e-5" % (tag, tag))
+
+
+def gemm_act_models(out):
+    for i, act in enumerate(a for a in ACTS if a not in ("", "PRelu")):
+        gemm_act_pair(out, act, i % 2, i % 3 != 0)
+    # the optimizer: MatMul + Add (-> Gemm) -> act, 2-D and through the Reshape of a 3-D A
+    A, Y = [vi("a", [3, 8])], [vi("y", [3, 5])]
+    mw, mb = const("mw", rnd(8, 5)), const("mb", rnd(5))
+    opt(out, "gemm_relu.onnx",
+        [node("MatMul", ["a", "mw"], ["m"]), node("Add", ["m", "mb"], ["s"]),
+         node("Relu", ["s"], ["y"])], A, Y, [mw, mb],
+        ["MatMul=0", "Add=0", "Relu=0", "FusedGemm=1"])
+    gelu = [node("Div", ["s", "sq2"], ["d"]), node("Erf", ["d"], ["e"]),
+            node("Add", ["e", "one"], ["f"]), node("Mul", ["s", "f"], ["g"]),
+            node("Mul", ["g", "half"], ["y"])]
+    consts = [const("sq2", np.sqrt(2.0)), const("one", 1.0), const("half", 0.5)]
+    opt(out, "gemm_3d_gelu.onnx",
+        [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["s"])] + gelu,
+        [vi("a3", [2, 3, 8])], [vi("y", [2, 3, 5])], [mw, mb] + consts,
+        ["MatMul=0", "Erf=0", "FusedGemm=1", "Reshape=2"])
+    opt(out, "gemm_clip.onnx",
+        [node("Gemm", ["a", "gw"], ["s"], transB=1), node("Clip", ["s", "lo", "hi"], ["y"])],
+        A, Y, [const("gw", rnd(5, 8)), const("lo", -0.3), const("hi", 0.4)],
+        ["Gemm=0", "Clip=0", "FusedGemm=1"])
+    # not fused: PRelu (no slope input), a second reader, a Reshape output that is a
+    # graph output, an activation that is a graph output read again
+    opt(out, "gemm_prelu.onnx",
+        [node("Gemm", ["a", "gw"], ["s"]), node("PRelu", ["s", "sl"], ["y"])], A, Y,
+        [const("gw", rnd(8, 5)), const("sl", rnd(5))],
+        ["Gemm=1", "FusedGemm=0", "note=PRelu"])
+    opt(out, "gemm_two_readers.onnx",
+        [node("Gemm", ["a", "gw"], ["s"]), node("Relu", ["s"], ["r"]),
+         node("Add", ["r", "s"], ["y"])], A, Y, [const("gw", rnd(8, 5))],
+        ["Gemm=1", "FusedGemm=0"])
+    opt(out, "gemm_reshape_output.onnx",
+        [node("MatMul", ["a3", "mw"], ["m"]), node("Add", ["m", "mb"], ["y"]),
+         node("Sigmoid", ["y"], ["z"])],
+        [vi("a3", [2, 3, 8])], [vi("y", [2, 3, 5]), vi("z", [2, 3, 5])], [mw, mb],
+        ["FusedGemm=0", "Sigmoid=1"])
+
+
 def transpose_models(out):
     X = [vi("x", [1, 3, 4, 5])]
     opt(out, "transpose_cancel.onnx",
@@ -570,6 +628,7 @@ def main(out):
     scale_models(out)
     fuse_models(out)
     matmul_models(out)
+    gemm_act_models(out)
     transpose_models(out)
     layernorm_models(out)
     pad_models(out)

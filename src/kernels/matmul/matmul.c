@@ -33,6 +33,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/matmul/gemv_isa.h"
 #include "kernels/matmul/matmul.h"
+#include "ops/fused.h"
 #include "runtime/threadpool.h"
 
 /* Constants prepared at load for one ISA's tile. */
@@ -78,6 +79,7 @@ typedef struct mm_plan {
     size_t slot_a_bytes;        /* packed A bytes inside a slot (0: not packed there) */
     size_t sg_bytes;            /* sgemm workspace bytes in a slot */
     size_t ws_bytes;            /* total reported by plan */
+    ert_act_params act;         /* FusedGemm's activation (kind NONE: Gemm, MatMul) */
 } mm_plan;
 
 _Static_assert(sizeof(mm_plan) <= ERT_STEP_PARAMS_BYTES, "mm_plan exceeds the block");
@@ -108,11 +110,17 @@ static bool is_const(const ert_graph *g, int v)
     return x->kind == ERT_VALUE_CONST && x->t.data && ert_tensor_shape_known(&x->t);
 }
 
+/* Gemm or FusedGemm (Gemm's inputs and attributes, and an activation) */
+static bool is_gemm(const ert_node *n)
+{
+    return n->op->id == ERT_OP_GEMM || n->op->id == ERT_OP_FUSED_GEMM;
+}
+
 static bool supports(const ert_node *n, const ert_graph *g)
 {
-    if (!n->op || (n->op->id != ERT_OP_MATMUL && n->op->id != ERT_OP_GEMM))
+    if (!n->op || (n->op->id != ERT_OP_MATMUL && !is_gemm(n)))
         return false;
-    bool gemm = n->op->id == ERT_OP_GEMM;
+    bool gemm = is_gemm(n);
     int n_in = n->n_inputs - n->n_captures;
     if (n_in < 2 || n_in > (gemm ? 3 : 2) || n->inputs[0] < 0 || n->inputs[1] < 0)
         return false;
@@ -131,7 +139,7 @@ static bool supports(const ert_node *n, const ert_graph *g)
 static ert_status pack_isa(ert_isa isa, const ert_node *n, const ert_graph *g, void **packed,
                            ert_err *err)
 {
-    bool gemm = n->op->id == ERT_OP_GEMM;
+    bool gemm = is_gemm(n);
     mm_packed *p = calloc(1, sizeof *p);
     if (!p)
         goto oom;
@@ -339,9 +347,11 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
         if (k->in[i] && k->in[i]->dtype != ERT_DTYPE_FLOAT32)
             return ert_op_fail(k, ERT_ERR_INTERNAL, "input %d is %s, kernel is float32", i,
                                ert_dtype_name(k->in[i]->dtype));
-    bool gemm = k->node->op->id == ERT_OP_GEMM;
+    bool gemm = is_gemm(k->node);
     ert_status st = gemm ? plan_gemm(k, p, pl) : plan_matmul(k, p, pl);
     if (st)
+        return st;
+    if (k->node->op->id == ERT_OP_FUSED_GEMM && (st = ert_fused_conv_act(k, &pl->act)))
         return st;
     pl->threads = ert_threadpool_size(k->pool);
     pl->generic = p->generic;
@@ -459,7 +469,7 @@ static void one_gemm(const mm_job *j, const float *a, const float *b, float *y,
     ert_sgemm_b bs = pl->b_packed ? (ert_sgemm_b){.packed = b}
                      : pl->b_gen  ? (ert_sgemm_b){.row = gather_row, .ctx = &gb}
                                   : (ert_sgemm_b){.data = b, .ld = pl->b_ld};
-    ert_sgemm_epilogue ep = {.bias = j->bias};
+    ert_sgemm_epilogue ep = {.bias = j->bias, .act = pl->act};
     if (j->row)
         ep.residual = j->row, ep.ldr = 0;
     else if (j->res)
@@ -589,7 +599,26 @@ static void generic_gemms(const mm_job *j, const float *c, struct ert_threadpool
     }
 }
 
+/* Whether the SGEMM's epilogue applies FusedGemm's activation (on each finished tile
+ * row, in cache); the GEMV, GENERIC and C-only paths get it in one pass afterwards. */
+static bool act_in_epilogue(const mm_plan *pl)
+{
+    return !pl->gemv && !pl->generic && pl->alpha != 0.0f;
+}
+
+static ert_status run_gemms(ert_kctx *k);
+
 static ert_status run(ert_kctx *k)
+{
+    const mm_plan *pl = k->params;
+    ert_status st = run_gemms(k);
+    if (st == ERT_OK && pl->act.kind != ERT_ACT_NONE && !act_in_epilogue(pl))
+        ert_act_f32_isa(((const mm_packed *)k->packed)->isa, &pl->act, k->out[0]->data,
+                        pl->count * pl->M * pl->N, 0);
+    return st;
+}
+
+static ert_status run_gemms(ert_kctx *k)
 {
     const mm_packed *p = k->packed;
     const mm_plan *pl = k->params;
