@@ -65,15 +65,15 @@ static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args
 
 /* The common epilogue with its flags read once per tile, not once per vector (stores
  * through float pointers may alias the arguments, so store_row re-reads and re-tests
- * them): no accumulation, residual or slopes; bias and Relu/Clip (lo / hi are -inf / inf
- * without a clamp: max and min return x, NaN too). false: not this case. */
+ * them): no residual or slopes; accumulation into C, bias and Relu/Clip (lo / hi are
+ * -inf / inf without a clamp: max and min return x, NaN too). false: not this case. */
 static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_args *p,
                                                                __m256 (*acc)[2], int nv)
 {
-    if (p->accumulate || (p->last && (p->res || p->slope)))
+    if (p->last && (p->res || p->slope))
         return false;
     const float *bias = p->last ? p->bias : NULL;
-    const bool clamp = p->last && p->clamp;
+    const bool clamp = p->last && p->clamp, accum = p->accumulate;
     const __m256 lo = _mm256_set1_ps(clamp ? p->lo : -__builtin_inff());
     const __m256 hi = _mm256_set1_ps(clamp ? p->hi : __builtin_inff());
     float *c = p->c;
@@ -93,12 +93,16 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
         const __m256 b = _mm256_set1_ps(bias ? bias[r] : 0.0f);
 #pragma GCC unroll 2
         for (int v = 0; v < nv; v++) {
-            __m256 x = bias ? _mm256_add_ps(acc[r][v], b) : acc[r][v];
+            float *cp = c + r * ldc + v * VL;
+            __m256 x = acc[r][v];
+            if (accum)
+                x = _mm256_add_ps(x, full[v] ? _mm256_loadu_ps(cp) : _mm256_maskload_ps(cp, mk[v]));
+            x = bias ? _mm256_add_ps(x, b) : x;
             x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
             if (full[v])
-                _mm256_storeu_ps(c + r * ldc + v * VL, x);
+                _mm256_storeu_ps(cp, x);
             else
-                _mm256_maskstore_ps(c + r * ldc + v * VL, mk[v], x);
+                _mm256_maskstore_ps(cp, mk[v], x);
         }
     }
     return true;
