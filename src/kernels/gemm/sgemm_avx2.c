@@ -65,14 +65,16 @@ static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args
 
 /* The common epilogue with its flags read once per tile, not once per vector (stores
  * through float pointers may alias the arguments, so store_row re-reads and re-tests
- * them): no residual or slopes; accumulation into C, bias and Relu/Clip (lo / hi are
- * -inf / inf without a clamp: max and min return x, NaN too). false: not this case. */
+ * them): accumulation into C, bias, residual and Relu/Clip (lo / hi are -inf / inf
+ * without a clamp: max and min return x, NaN too); slopes take store_row. false: not
+ * this case. */
 static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_args *p,
                                                                __m256 (*acc)[2], int nv)
 {
-    if (p->last && (p->res || p->slope))
+    if (p->last && p->slope)
         return false;
-    const float *bias = p->last ? p->bias : NULL;
+    const float *bias = p->last ? p->bias : NULL, *res = p->last ? p->res : NULL;
+    const int64_t ldr = p->ldr;
     const bool clamp = p->last && p->clamp, accum = p->accumulate;
     const __m256 lo = _mm256_set1_ps(clamp ? p->lo : -__builtin_inff());
     const __m256 hi = _mm256_set1_ps(clamp ? p->hi : __builtin_inff());
@@ -98,6 +100,10 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
             if (accum)
                 x = _mm256_add_ps(x, full[v] ? _mm256_loadu_ps(cp) : _mm256_maskload_ps(cp, mk[v]));
             x = bias ? _mm256_add_ps(x, b) : x;
+            if (res) {
+                const float *rp = res + r * ldr + v * VL;
+                x = _mm256_add_ps(x, full[v] ? _mm256_loadu_ps(rp) : _mm256_maskload_ps(rp, mk[v]));
+            }
             x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
             if (full[v])
                 _mm256_storeu_ps(cp, x);

@@ -63,16 +63,17 @@ static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args
 /* The common epilogue with its flags read once per tile instead of per vector (a store
  * through a float pointer may alias the arguments, so store_row re-reads and re-tests
  * them for each of the 24 vectors: ~20 instructions each, a third of the time of a
- * 16-deep tile): no residual or slopes; accumulation into C (K blocks after the first),
- * bias and Relu/Clip (lo / hi are -inf / inf without a clamp: max and min then return x,
- * NaN too). false: not this case. */
+ * 16-deep tile): accumulation into C (K blocks after the first), bias, residual and
+ * Relu/Clip (lo / hi are -inf / inf without a clamp: max and min then return x, NaN
+ * too); PRelu / LeakyRelu slopes take store_row. false: not this case. */
 static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_args *p,
                                                                __m512 (*acc)[SGEMM512_NV],
                                                                int nv)
 {
-    if (p->last && (p->res || p->slope))
+    if (p->last && p->slope)
         return false;
-    const float *bias = p->last ? p->bias : NULL;
+    const float *bias = p->last ? p->bias : NULL, *res = p->last ? p->res : NULL;
+    const int64_t ldr = p->ldr;
     const bool clamp = p->last && p->clamp, accum = p->accumulate;
     const __m512 lo = _mm512_set1_ps(clamp ? p->lo : -__builtin_inff());
     const __m512 hi = _mm512_set1_ps(clamp ? p->hi : __builtin_inff());
@@ -96,6 +97,8 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
             __m512 x = accum ? _mm512_add_ps(acc[r][v], _mm512_maskz_loadu_ps(mk[v], cp))
                              : acc[r][v];
             x = bias ? _mm512_add_ps(x, b) : x;
+            if (res)
+                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mk[v], res + r * ldr + v * VL));
             x = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
             _mm512_mask_storeu_ps(cp, mk[v], x);
         }
