@@ -20,60 +20,16 @@ static inline __m256i lane_mask(int cols)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), idx);
 }
 
-static inline __attribute__((always_inline)) __m256 epilogue(const sgemm_ukr_args *p, int r,
-                                                             __m256 x, const float *res,
-                                                             __m256i m, bool full)
+/* Stores the tile with the epilogue (accumulation into C, then on the last K block bias,
+ * residual, Relu/Clip with lo / hi -inf / inf without a clamp, the slope), its flags
+ * read once per tile: stores through float pointers may alias the arguments, so a loop
+ * testing p->... re-reads and re-tests them for each vector. */
+static inline __attribute__((always_inline)) void store_tile(const sgemm_ukr_args *p,
+                                                             __m256 (*acc)[2], int nv)
 {
-    if (p->bias)
-        x = _mm256_add_ps(x, _mm256_broadcast_ss(p->bias + r));
-    if (res)
-        x = _mm256_add_ps(x, full ? _mm256_loadu_ps(res) : _mm256_maskload_ps(res, m));
-    if (p->clamp) /* x second: a NaN passes through, as in the reference */
-        x = _mm256_min_ps(_mm256_set1_ps(p->hi), _mm256_max_ps(_mm256_set1_ps(p->lo), x));
-    if (p->slope) {
-        __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
-        __m256 sx = _mm256_mul_ps(x, _mm256_set1_ps(p->slope[r * p->slope_step]));
-        x = _mm256_blendv_ps(x, sx, neg);
-    }
-    return x;
-}
-
-static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args *p, int r,
-                                                            __m256 *acc, int nv)
-{
-    float *c = p->c + r * p->ldc;
-    const float *res = p->res ? p->res + r * p->ldr : NULL;
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) {
-        int cols = p->n - v * VL;
-        if (cols <= 0)
-            break;
-        bool full = cols >= VL;
-        __m256i m = lane_mask(cols);
-        __m256 x = acc[v];
-        if (p->accumulate)
-            x = _mm256_add_ps(x, full ? _mm256_loadu_ps(c + v * VL)
-                                      : _mm256_maskload_ps(c + v * VL, m));
-        if (p->last)
-            x = epilogue(p, r, x, res ? res + v * VL : NULL, m, full);
-        if (full)
-            _mm256_storeu_ps(c + v * VL, x);
-        else
-            _mm256_maskstore_ps(c + v * VL, m, x);
-    }
-}
-
-/* The common epilogue with its flags read once per tile, not once per vector (stores
- * through float pointers may alias the arguments, so store_row re-reads and re-tests
- * them): accumulation into C, bias, residual and Relu/Clip (lo / hi are -inf / inf
- * without a clamp: max and min return x, NaN too); slopes take store_row. false: not
- * this case. */
-static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_args *p,
-                                                               __m256 (*acc)[2], int nv)
-{
-    if (p->last && p->slope)
-        return false;
     const float *bias = p->last ? p->bias : NULL, *res = p->last ? p->res : NULL;
+    const float *slope = p->last ? p->slope : NULL;
+    const int64_t slope_step = p->slope_step;
     const int64_t ldr = p->ldr;
     const bool clamp = p->last && p->clamp, accum = p->accumulate;
     const __m256 lo = _mm256_set1_ps(clamp ? p->lo : -__builtin_inff());
@@ -93,6 +49,7 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
         if (r >= m)
             break;
         const __m256 b = _mm256_set1_ps(bias ? bias[r] : 0.0f);
+        const __m256 sl = _mm256_set1_ps(slope ? slope[r * slope_step] : 1.0f);
 #pragma GCC unroll 2
         for (int v = 0; v < nv; v++) {
             float *cp = c + r * ldc + v * VL;
@@ -105,13 +62,15 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
                 x = _mm256_add_ps(x, full[v] ? _mm256_loadu_ps(rp) : _mm256_maskload_ps(rp, mk[v]));
             }
             x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+            if (slope)
+                x = _mm256_blendv_ps(x, _mm256_mul_ps(x, sl),
+                                     _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
             if (full[v])
                 _mm256_storeu_ps(cp, x);
             else
                 _mm256_maskstore_ps(cp, mk[v], x);
         }
     }
-    return true;
 }
 
 static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args *p, int nv)
@@ -142,13 +101,7 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
         a += MR;
         b += sw;
     }
-    if (!store_simple(p, acc, nv))
-#pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            if (r >= p->m)
-                break;
-            store_row(p, r, acc[r], nv);
-        }
+    store_tile(p, acc, nv);
 }
 
 static void ukr_nv1(const sgemm_ukr_args *p)

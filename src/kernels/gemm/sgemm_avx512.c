@@ -30,49 +30,18 @@
 /* The tail column's 8 rows fit one ymm, and 3 vectors leave the registers for it. */
 #define SGEMM512_TAIL1 (SGEMM512_MR == 8 && SGEMM512_NV == 3)
 
-/* Stores row r's NV vectors of acc with the epilogue (columns [0, n)). */
-static inline __attribute__((always_inline)) void store_row(const sgemm_ukr_args *p, int r,
-                                                            __m512 *acc, int nv)
+/* Stores the tile with the epilogue: accumulation into C (K blocks after the first),
+ * then on the last block bias, residual, Relu/Clip (lo / hi are -inf / inf without a
+ * clamp: max and min then return x, NaN too) and the PRelu / LeakyRelu slope. The flags
+ * are read once per tile into locals: a store through a float pointer may alias the
+ * argument block, so a loop testing p->... re-read and re-tested every field for each of
+ * the 24 vectors (~20 instructions each, a third of the time of a 16-deep tile). */
+static inline __attribute__((always_inline)) void store_tile(const sgemm_ukr_args *p,
+                                                             __m512 (*acc)[SGEMM512_NV], int nv)
 {
-    float *c = p->c + r * p->ldc;
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) {
-        int cols = p->n - v * VL;
-        if (cols <= 0)
-            break;
-        __mmask16 m = cols >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
-        __m512 x = acc[v];
-        if (p->accumulate)
-            x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, c + v * VL));
-        if (p->last) {
-            if (p->bias)
-                x = _mm512_add_ps(x, _mm512_set1_ps(p->bias[r]));
-            if (p->res)
-                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, p->res + r * p->ldr + v * VL));
-            if (p->clamp) /* x second: a NaN passes through, as in the reference */
-                x = _mm512_min_ps(_mm512_set1_ps(p->hi), _mm512_max_ps(_mm512_set1_ps(p->lo), x));
-            if (p->slope) {
-                __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-                x = _mm512_mask_mul_ps(x, neg, x, _mm512_set1_ps(p->slope[r * p->slope_step]));
-            }
-        }
-        _mm512_mask_storeu_ps(c + v * VL, m, x);
-    }
-}
-
-/* The common epilogue with its flags read once per tile instead of per vector (a store
- * through a float pointer may alias the arguments, so store_row re-reads and re-tests
- * them for each of the 24 vectors: ~20 instructions each, a third of the time of a
- * 16-deep tile): accumulation into C (K blocks after the first), bias, residual and
- * Relu/Clip (lo / hi are -inf / inf without a clamp: max and min then return x, NaN
- * too); PRelu / LeakyRelu slopes take store_row. false: not this case. */
-static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_args *p,
-                                                               __m512 (*acc)[SGEMM512_NV],
-                                                               int nv)
-{
-    if (p->last && p->slope)
-        return false;
     const float *bias = p->last ? p->bias : NULL, *res = p->last ? p->res : NULL;
+    const float *slope = p->last ? p->slope : NULL;
+    const int64_t slope_step = p->slope_step;
     const int64_t ldr = p->ldr;
     const bool clamp = p->last && p->clamp, accum = p->accumulate;
     const __m512 lo = _mm512_set1_ps(clamp ? p->lo : -__builtin_inff());
@@ -91,6 +60,7 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
         if (r >= m)
             break;
         const __m512 b = _mm512_set1_ps(bias ? bias[r] : 0.0f);
+        const __m512 sl = _mm512_set1_ps(slope ? slope[r * slope_step] : 1.0f);
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
             float *cp = c + r * ldc + v * VL;
@@ -100,10 +70,12 @@ static inline __attribute__((always_inline)) bool store_simple(const sgemm_ukr_a
             if (res)
                 x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mk[v], res + r * ldr + v * VL));
             x = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
+            if (slope)
+                x = _mm512_mask_mul_ps(
+                    x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, sl);
             _mm512_mask_storeu_ps(cp, mk[v], x);
         }
     }
-    return true;
 }
 
 /* The scalar epilogue of column j of rows [0, m) from t[r] (the tail column). */
@@ -159,13 +131,7 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
         a += MR;
         b += sw;
     }
-    if (!store_simple(p, acc, nv))
-#pragma GCC unroll 16
-        for (int r = 0; r < MR; r++) {
-            if (r >= p->m)
-                break;
-            store_row(p, r, acc[r], nv);
-        }
+    store_tile(p, acc, nv);
     if (tail) {
         float t[8];
         _mm256_storeu_ps(t, acc_t);
@@ -210,7 +176,7 @@ static void ukr_nv4(const sgemm_ukr_args *p)
  * acc[u][j] (ymm: the 8 rows) += A_k * B[k][j], four partial sums over k so even one
  * column keeps four FMA chains in flight; then a scalar epilogue per element. */
 
-/* One element of the epilogue, the scalar form of store_row's. */
+/* One element of the epilogue, the scalar form of store_tile's. */
 static inline float epilogue1(const sgemm_ukr_args *p, int r, int j, float x, const float *c)
 {
     if (p->accumulate)
