@@ -147,8 +147,10 @@ static bool is_f32(const ert_graph *g, int v)
     return v < 0 || g->values[v].t.dtype == ERT_DTYPE_FLOAT32;
 }
 
-/* Float32 1-D or 2-D conv with W [C, 1, (KH,) KW] and group == C == X's channels. */
-bool ert_dwconv_supports(const ert_node *n, const ert_graph *g)
+/* What both kernels of this file ask first: a float32 1-D or 2-D Conv / FusedConv with X
+ * and W given, W of known shape and X's rank; its X, W and load-time geometry. */
+static bool conv_rows_node(const ert_node *n, const ert_graph *g, const ert_tensor **x,
+                           const ert_tensor **w, conv_geom *geo)
 {
     if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
         return false;
@@ -158,12 +160,20 @@ bool ert_dwconv_supports(const ert_node *n, const ert_graph *g)
     for (int i = 0; i < n_in; i++)
         if (!is_f32(g, n->inputs[i]))
             return false;
-    const ert_tensor *x = &g->values[n->inputs[0]].t, *w = &g->values[n->inputs[1]].t;
-    if ((w->rank != 3 && w->rank != 4) || !ert_tensor_shape_known(w) || w->dims[1] != 1 ||
-        x->rank != w->rank)
+    *x = &g->values[n->inputs[0]].t;
+    *w = &g->values[n->inputs[1]].t;
+    if (((*w)->rank != 3 && (*w)->rank != 4) || !ert_tensor_shape_known(*w) ||
+        (*x)->rank != (*w)->rank)
         return false;
+    return conv_geom_at_load(n, g, false, geo, NULL) && (geo->nsp == 1 || geo->nsp == 2);
+}
+
+/* Float32 1-D or 2-D conv with W [C, 1, (KH,) KW] and group == C == X's channels. */
+bool ert_dwconv_supports(const ert_node *n, const ert_graph *g)
+{
+    const ert_tensor *x, *w;
     conv_geom geo;
-    if (!(conv_geom_at_load(n, g, false, &geo, NULL) && (geo.nsp == 1 || geo.nsp == 2)))
+    if (!conv_rows_node(n, g, &x, &w, &geo) || w->dims[1] != 1)
         return false;
     return geo.group == w->dims[0] && (x->dims[1] < 0 || x->dims[1] == geo.group) &&
            geo.group > 1;
@@ -184,19 +194,9 @@ bool ert_dwconv_supports(const ert_node *n, const ert_graph *g)
 
 bool ert_gconv_supports(const ert_node *n, const ert_graph *g)
 {
-    if (!n->op || (n->op->id != ERT_OP_CONV && n->op->id != ERT_OP_FUSED_CONV))
-        return false;
-    int n_in = n->n_inputs - n->n_captures;
-    if (n_in < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
-        return false;
-    for (int i = 0; i < n_in; i++)
-        if (!is_f32(g, n->inputs[i]))
-            return false;
-    const ert_tensor *x = &g->values[n->inputs[0]].t, *w = &g->values[n->inputs[1]].t;
-    if ((w->rank != 3 && w->rank != 4) || !ert_tensor_shape_known(w) || x->rank != w->rank)
-        return false;
+    const ert_tensor *x, *w;
     conv_geom geo;
-    if (!(conv_geom_at_load(n, g, false, &geo, NULL) && (geo.nsp == 1 || geo.nsp == 2)))
+    if (!conv_rows_node(n, g, &x, &w, &geo))
         return false;
     int64_t cg = w->dims[1], mg = geo.group > 0 ? w->dims[0] / geo.group : 0;
     int64_t ow = geo.out[geo.nsp - 1];

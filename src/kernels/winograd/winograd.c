@@ -683,19 +683,17 @@ static void dil_move_out(const dil_job *j, int64_t p, bool gather)
     for (int64_t a = 0; a < d->dh; a++)
         for (int64_t b = 0; b < d->dw; b++) {
             int64_t ph = ((n * d->dh + a) * d->dw + b) * d->m + m;
-            for (int64_t i = 0; i < d->qh; i++) {
-                int64_t y = a + d->dh * i;
-                float *q = (gather ? j->dst : (float *)j->src) + (ph * d->qh + i) * d->qw;
-                float *o = (gather ? (float *)j->src : j->dst) + (p * d->oh + y) * d->ow;
-                int64_t cols = y < d->oh ? ceil_div(d->ow - b, d->dw) : 0;
-                if (gather) {
+            for (int64_t i = 0; i < d->qh; i++) { /* phase row i: output row a + dh i */
+                int64_t y = a + d->dh * i, cols = y < d->oh ? ceil_div(d->ow - b, d->dw) : 0;
+                int64_t qo = (ph * d->qh + i) * d->qw, oo = (p * d->oh + y) * d->ow + b;
+                if (gather) { /* src: Z, dst: its phase planes */
                     for (int64_t x = 0; x < cols; x++)
-                        q[x] = o[b + d->dw * x];
+                        j->dst[qo + x] = j->src[oo + d->dw * x];
                     for (int64_t x = cols; x < d->qw; x++)
-                        q[x] = 0.0f;
-                } else {
+                        j->dst[qo + x] = 0.0f;
+                } else { /* src: Y's phase planes, dst: Y */
                     for (int64_t x = 0; x < cols; x++)
-                        o[b + d->dw * x] = q[x];
+                        j->dst[oo + d->dw * x] = j->src[qo + x];
                 }
             }
         }
