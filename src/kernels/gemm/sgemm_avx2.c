@@ -76,6 +76,7 @@ static inline __attribute__((always_inline)) void store_tile(const sgemm_ukr_arg
 static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args *p, int nv)
 {
     enum { NV = 2 };
+    sgemm_prefetch_tile(p, nv * 8);
     __m256 acc[MR][NV];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++)

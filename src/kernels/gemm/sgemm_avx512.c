@@ -88,6 +88,7 @@ static inline __attribute__((always_inline)) void ukr_body(const sgemm_ukr_args 
                                                            bool tail)
 {
     enum { MR = SGEMM512_MR, NV = SGEMM512_NV };
+    sgemm_prefetch_tile(p, nv * VL);
     __m512 acc[MR][NV];
     __m256 acc_t = _mm256_setzero_ps();
 #pragma GCC unroll 16

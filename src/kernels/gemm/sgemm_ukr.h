@@ -54,15 +54,33 @@ typedef void (*sgemm_ukr_fn)(const sgemm_ukr_args *p);
  * first A panel of every strip waits for kc x (strip bytes / 64) lines from L3 or DRAM,
  * one stream per row, more streams than a core tracks. The micro-kernels therefore
  * prefetch the row SGEMM_PF_B_ROWS ahead of the one they load (~400 cycles at 12 per k).
- * C and the residual tile are not prefetched: an earlier version fetched the tile's
- * mr x width lines when the call started (~3% on ResNet-50 on one Intel Xeon), but on
- * another (model 167, 2026-12-04) the 24 prefetches and their loop cost more than they
- * saved: removing them made MobileNetV2 5% and YOLOv5n 10% faster (one thread), ResNet-50
- * unchanged. Prefetches never fault: rows past B's end are harmless.
+ * Likewise the C tile (written, or accumulated between K blocks: its lines are read
+ * for ownership either way) and the residual tile: mr rows ldc / ldr apart, no stream a
+ * prefetcher follows, and the epilogue loads them after the K loop, where nothing hides
+ * their latency. sgemm_prefetch_tile fetches them when the call starts, kc iterations
+ * before they are needed. Measured on Zen 5 (2026-12-08, one thread, alternating
+ * runs): ResNet-50's 1x1 convs with a residual add 0.68-0.75 -> 0.52 ms, YOLOv5n's layers
+ * 10-30% faster (per-layer sum 31.0 -> 28.8 ms); prefetching the next tile instead (more
+ * distance) was no better. (On an Intel Xeon, model 167, a version of this was removed
+ * together with other changes that gained 5-10%; re-measure there.) Prefetches never
+ * fault: rows past B's end are harmless.
  */
 #ifndef SGEMM_PF_B_ROWS
 #define SGEMM_PF_B_ROWS 32
 #endif
+
+/* Prefetches the rows [0, p->m) of the C tile and, on the last K block, of the residual
+ * tile: width floats each, from their first line to the line of their last float. */
+static inline void sgemm_prefetch_tile(const sgemm_ukr_args *p, int width)
+{
+    const float *res = p->last ? p->res : NULL;
+    for (int r = 0; r < p->m; r++)
+        for (int j = 0; j <= width; j += 16) {
+            __builtin_prefetch(p->c + r * p->ldc + j, 1, 3);
+            if (res)
+                __builtin_prefetch(res + r * p->ldr + j, 0, 3);
+        }
+}
 
 /* Packs one full panel (mr rows, contiguous along K, a_rs apart) times alpha. */
 typedef void (*sgemm_pack_panel_fn)(const float *a, int64_t a_rs, int64_t K, float alpha,
