@@ -7,6 +7,7 @@
  * /work/shared/tools/peak_flops.c does), so numbers from different machines compare.
  *
  *   <build>/gemm_bench [--isa generic|avx2|avx512] [--seconds S] [--filter NAME]
+ *       [--conv-kernel PREFIX]  (the conv column's kernel: conv.direct, conv.im2col, ...)
  *
  * Not a test: it checks nothing but that the kernels run.
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/conv/conv_direct.h"
 #include "kernels/conv/conv_gemm.h"
 #include "kernels/cpu.h"
 #include "kernels/gemm/gemm.h"
@@ -241,12 +243,21 @@ static void conv_net_build(conv_net *n, const shape *s, float *x, float *w, floa
     nd->n_attrs = 3;
 }
 
-/* The first conv GEMM kernel at exactly this level that takes the node. */
+/* --conv-kernel PREFIX: the conv kernels whose names start with it (default conv.gemm1x1
+ * and conv.im2col, the GEMM kernels). */
+static const char *g_conv_kernel;
+
+/* The first conv kernel at exactly this level that takes the node (and matches
+ * --conv-kernel). */
 static const ert_kernel *pick_kernel(ert_isa isa, const conv_net *n)
 {
-    for (const ert_kernel *const *k = ert_conv_gemm_kernels; *k; k++)
-        if ((*k)->isa == isa && (*k)->supports(&n->node, &n->g))
-            return *k;
+    const ert_kernel *const *lists[] = {ert_conv_gemm_kernels, ert_conv_direct_kernels,
+                                        ert_conv_implicit_kernels};
+    for (int l = 0; l < (g_conv_kernel ? 3 : 1); l++)
+        for (const ert_kernel *const *k = lists[l]; *k; k++)
+            if ((*k)->isa == isa && (*k)->supports(&n->node, &n->g) &&
+                (!g_conv_kernel || !strncmp((*k)->name, g_conv_kernel, strlen(g_conv_kernel))))
+                return *k;
     return NULL;
 }
 
@@ -347,11 +358,13 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--filter") && i + 1 < argc)
             filter = argv[++i];
+        else if (!strcmp(argv[i], "--conv-kernel") && i + 1 < argc)
+            g_conv_kernel = argv[++i];
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc && ert_isa_parse(argv[i + 1], &isa))
             only = (int)isa, i++;
         else {
             fprintf(stderr, "usage: gemm_bench [--isa generic|avx2|avx512] [--seconds S] "
-                            "[--filter NAME]\n");
+                            "[--filter NAME] [--conv-kernel PREFIX]\n");
             return 2;
         }
     }

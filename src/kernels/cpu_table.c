@@ -42,6 +42,9 @@ static const ert_kernel_family k_table[] = {
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),
+    /* the direct kernel for any channel count: timed against im2col (stride 2, 5x5..) */
+    ERT_FAMILY(CONV, ert_conv_implicit_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_conv_implicit_kernels),
     /* 3-D convs: the im2col GEMM over depth x rows x columns */
     ERT_FAMILY(CONV, ert_conv3d_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv3d_kernels),

@@ -122,7 +122,8 @@ static bool expect_1x1(const ccase *c)
     return unit && nopad && (c->nsp == 1 ? c->kh == 1 : true);
 }
 
-/* The GEMM family and conv.direct, which takes the few-channel 2-D convs. */
+/* The GEMM family, conv.direct (the few-channel 2-D convs) and conv.implicit (the other
+ * 2-D group-1 convs but a plain 1x1). */
 static const ert_kernel *k_families[32];
 
 static void list_kernels(void)
@@ -131,6 +132,8 @@ static void list_kernels(void)
     for (const ert_kernel *const *kp = ert_conv_gemm_kernels; *kp && n < 30; kp++)
         k_families[n++] = *kp;
     for (const ert_kernel *const *kp = ert_conv_direct_kernels; *kp && n < 31; kp++)
+        k_families[n++] = *kp;
+    for (const ert_kernel *const *kp = ert_conv_implicit_kernels; *kp && n < 31; kp++)
         k_families[n++] = *kp;
     k_families[n] = NULL;
 }
@@ -171,10 +174,12 @@ static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
         bool is1x1 = strstr(kn->name, "gemm1x1") != NULL;
         bool rows = strstr(kn->name, "conv.rows") != NULL; /* <= 4 outputs per group */
         bool direct = strstr(kn->name, "conv.direct") != NULL; /* stems: few channels */
+        bool implicit = strstr(kn->name, "conv.implicit") != NULL;
+        bool stem = c->nsp == 2 && c->group == 1 && c->c <= 16 && c->c * c->kh * c->kw <= 160;
+        bool plain1x1 = c->kh == 1 && c->kw == 1 && expect_1x1(c);
         bool expect = c->nsp <= 2 && !depthwise && (!is1x1 || expect_1x1(c)) &&
-                      (!rows || c->m / c->group <= 4) &&
-                      (!direct || (c->nsp == 2 && c->group == 1 && c->c <= 16 &&
-                                   c->c * c->kh * c->kw <= 160));
+                      (!rows || c->m / c->group <= 4) && (!direct || stem) &&
+                      (!implicit || (c->nsp == 2 && c->group == 1 && !stem && !plain1x1));
         bool got = kn->supports(&t.node, &t.g);
         g_cases++;
         if (got != expect) {
@@ -292,6 +297,15 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 1, 4, 9, 30, 29, 5, 5, 1, 1, 2, 2, {4, 4, 4, 4}, NULL, 1, false, true, true, "PRelu", 9},
         {2, 1, 2, 5, 31, 50, 3, 4, 3, 3, 1, 1, {0, 1, 2, 0}, NULL, 1, true, true, false, "Tanh", 1},
         {2, 1, 3, 8, 17, 17, 3, 3, 1, 1, 1, 1, {0}, "SAME_UPPER", 1, true, false, false, "", 1},
+        /* conv.implicit: channels past the stems in two block groups with a partial
+         * block (72 = 64 + 8 outputs), a 1x1/2 downsample with its residual, a 1x1 with
+         * pads, a 7x7-like map whose virtual rows are wider than their output rows with
+         * SiLU-like Sigmoid after the kernel, stride 3 x 2 with dilation */
+        {2, 1, 40, 72, 29, 27, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 2, 48, 80, 14, 13, 1, 1, 2, 2, 1, 1, {0}, NULL, 1, true, true, true, "Relu", 1},
+        {2, 1, 20, 9, 6, 7, 1, 1, 1, 1, 1, 1, {1, 0, 1, 2}, NULL, 1, true, true, false, "Tanh", 1},
+        {2, 2, 33, 17, 7, 7, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, true, "Sigmoid", 1},
+        {2, 1, 24, 12, 23, 30, 5, 3, 3, 2, 2, 1, {2, 1, 3, 0}, NULL, 1, true, true, false, "PRelu", 12},
         /* taps outside the image for whole row bands (conv.im2col leaves them out of the
          * band's GEMM): ASPP-like dilation 6 on a 10x9 map (bands of 6, 3, 6 taps), dilation
          * 12 on 7x8 (the centre tap only), pads so deep that the first rows see no tap at

@@ -1,23 +1,20 @@
 /*
- * conv_direct.c - conv.direct.<isa> (see conv_direct.h): support test, weight packing,
- * plan, input staging and the threaded run; the row kernels are direct_<isa>.c.
+ * conv_direct.c - conv.direct.<isa> / conv.implicit.<isa> (see conv_direct.h): support
+ * tests, weight packing, plan, input staging and the threaded run; the kernels are
+ * direct_<isa>.c over direct_body.inc.
  *
- * Staging (per image, into the workspace): padded row r of channel c holds input row
- * r - ph; its padded columns j (input column j - pw, zero outside the image) are stored
- * by stride phase: phase p = j % sw at offset p * pl + j / sw, pl = ceil(wp / sw) rounded
- * up to 16 floats (so every phase row starts on a cache line and the taps at phase
- * index ox are aligned loads; 3x3/2 16->32 on 80x80, Zen 4: best of 200 runs 0.234 ->
- * 0.206 ms with the tile order below). The input column of output pixel ox under tap kx
- * is ox * sw + kx * dw, i.e. phase (kx * dw) % sw, index ox + (kx * dw) / sw:
- * consecutive pixels are consecutive floats for every stride. Tasks: one output row and
- * up to DIRECT_MAX_BLOCKS channel blocks; the row kernel runs tile by tile (3 vectors of
- * pixels), every block on a tile before the next, so the blocks read the tile's staged
- * input from L1 (blocks outer re-read the row from L2 once per block; blocks as separate
- * tasks before that streamed the staged image from L3 once per block). At stride 2 a
- * staged row is split into its two phases by dwconv's vector split
- * (ert_dw_copy_split_<isa>): the scalar gather per phase before it took a fifth of the
- * instructions of a 3x3/2 16->32 conv (best of 100 runs on 320x320, Zen 4: 2.95 ->
- * 2.75 ms).
+ * Staging (per task, into the thread's workspace slice): the task is a band of output
+ * rows; the padded input rows it reads (padded row r: input row r - ph, padded column j:
+ * input column j - pw, zero outside the image) are split into stride-phase planes:
+ * plane (r % sh, j % sw) holds them at row r / sh, column j / sw, pl columns per row.
+ * Tap (ky, kx) of output pixel (oy, ox) then lies at tap_off[t] + oy * pl + ox in each
+ * channel's planes: one offset per tap, consecutive pixels consecutive floats at every
+ * stride, and the kernel runs along that "virtual" index across row ends (direct_isa.h).
+ * Bands fit DIRECT_BAND_BYTES, so the staged band stays in L2 while every channel block
+ * computes from it (the whole image staged once per run streamed a 6.6 MB staging from
+ * L3 on YOLOv5n's 3x3/2 16->32 at 320x320: 26% of the peak). At stride 2 a staged row is
+ * split into its two phases by dwconv's vector split (ert_dw_copy_split_<isa>).
+ * docs/kernels.md has the measurements.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +28,20 @@
 #include "ops/fused.h"
 #include "runtime/threadpool.h"
 
-#if defined(__x86_64__) || defined(_M_X64) /* the row kernels are x86 only (direct_isa.h) */
+#if defined(__x86_64__) || defined(_M_X64) /* the kernels are x86 only (direct_isa.h) */
 
-#define DIRECT_MAX_K 160      /* C x KH x KW: the stems and the layer after them */
+#ifndef DIRECT_MAX_K
+#define DIRECT_MAX_K 160      /* conv.direct: C x KH x KW of the stems and the layer after */
+#endif
+#ifndef DIRECT_MAX_C
 #define DIRECT_MAX_C 16
-#define DIRECT_MAX_KW 32      /* tap offsets held in the plan */
-#define DIRECT_SLACK 64       /* floats after the staged image: row kernels' last loads */
+#endif
+#define DIRECT_MAX_TAPS 160   /* KH x KW: tap offsets held in the plan (DIRECT_MAX_K) */
+#define DIRECT_SLACK 64       /* floats after the staged image: the kernels' last loads */
 #define DIRECT_MAX_STAGE (64ll << 20) /* staged bytes offered at most */
+#ifndef DIRECT_BAND_BYTES
+#define DIRECT_BAND_BYTES (512 * 1024) /* a band's staged input: in a 1-2 MiB L2 */
+#endif
 
 typedef struct direct_packed {
     ert_isa isa;
@@ -49,8 +53,13 @@ typedef struct direct_packed {
 typedef struct direct_plan {
     int64_t nb, c, h, w, m, oh, ow;
     int64_t kh, kw, sh, sw, dh, dw, ph, pw;
-    int64_t hp, wp, phase_len, rs;  /* staged rows, padded width, phase length, row stride */
-    int64_t tap_off[DIRECT_MAX_KW];
+    int64_t band, bands; /* output rows per band (a task's), bands */
+    int64_t hp, wp;      /* padded rows a band reads, padded columns */
+    int64_t hq, pl, ps;  /* rows and columns of a phase plane (the virtual row), its floats */
+    int64_t cs;          /* floats of a channel's sh x sw phase planes */
+    int64_t groups;      /* channel-block groups (tasks per band) */
+    int threads;         /* workspace slices */
+    int32_t tap_off[DIRECT_MAX_TAPS];
     size_t stage_floats;
     ert_act_params act;
 } direct_plan;
@@ -59,26 +68,53 @@ _Static_assert(sizeof(direct_plan) <= ERT_STEP_PARAMS_BYTES, "direct_plan exceed
 
 /* ---- load time ---- */
 
-static bool supports(const ert_node *n, const ert_graph *g)
+/* A 2-D group-1 conv with constant weights whose staged input fits; w: its weights. */
+static bool supports_common(const ert_node *n, const ert_graph *g, const ert_tensor **w)
 {
     if (!conv_f32_const_w(n, g, 4))
         return false;
     int n_in = n->n_inputs - n->n_captures;
-    const ert_value *w = &g->values[n->inputs[1]];
+    *w = &g->values[n->inputs[1]].t;
     conv_geom geo;
     ert_act_params act;
     if (!conv_geom_at_load(n, g, false, &geo, &act) || geo.nsp != 2 || geo.group != 1)
         return false;
     if (act.kind == ERT_ACT_PRELU && (n_in <= ERT_FC_S || n->inputs[ERT_FC_S] < 0))
         return false;
-    int64_t c = w->t.dims[1], k = c * w->t.dims[2] * w->t.dims[3];
-    if (c > DIRECT_MAX_C || k > DIRECT_MAX_K || w->t.dims[3] > DIRECT_MAX_KW)
+    if ((*w)->dims[2] * (*w)->dims[3] > DIRECT_MAX_TAPS)
         return false;
     const ert_tensor *x = &g->values[n->inputs[0]].t;
     if (x->rank == 4 && x->dims[1] >= 0 && x->dims[2] >= 0 && x->dims[3] >= 0 &&
         x->dims[1] * (x->dims[2] + 64) * (x->dims[3] + 64) * 4 > DIRECT_MAX_STAGE)
         return false; /* known and too big to stage (a rough bound, pads included) */
     return true;
+}
+
+/* conv.direct: few input channels (the heuristic's choice for stems). */
+static bool supports(const ert_node *n, const ert_graph *g)
+{
+    const ert_tensor *w;
+    if (!supports_common(n, g, &w))
+        return false;
+    int64_t c = w->dims[1], k = c * w->dims[2] * w->dims[3];
+    return c <= DIRECT_MAX_C && k <= DIRECT_MAX_K;
+}
+
+/* conv.implicit: any channel count, a tuning candidate after the GEMM family; not a
+ * plain 1x1 (conv.gemm1x1 reads its input in place, nothing to stage). */
+static bool supports_implicit(const ert_node *n, const ert_graph *g)
+{
+    const ert_tensor *w;
+    if (!supports_common(n, g, &w) || supports(n, g))
+        return false;
+    if (w->dims[2] != 1 || w->dims[3] != 1)
+        return true;
+    conv_geom geo;
+    ert_act_params act;
+    conv_geom_at_load(n, g, false, &geo, &act);
+    bool unit = geo.s[0] == 1 && geo.s[1] == 1;
+    bool nopad = !(geo.pb[0] | geo.pb[1] | geo.pe[0] | geo.pe[1]);
+    return !(unit && nopad);
 }
 
 static int mb_of(ert_isa isa)
@@ -126,22 +162,46 @@ static void free_packed(void *packed)
 
 /* ---- reshape ---- */
 
+/* The phase planes of bands of pl->band output rows, and the tap offsets in them. */
+static void plan_band(direct_plan *pl)
+{
+    pl->bands = (pl->oh + pl->band - 1) / pl->band;
+    pl->hp = (pl->band - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1;
+    pl->hq = (pl->hp + pl->sh - 1) / pl->sh;
+    pl->ps = pl->hq * pl->pl;
+    pl->cs = pl->sh * pl->sw * pl->ps;
+    for (int64_t ky = 0; ky < pl->kh; ky++)
+        for (int64_t kx = 0; kx < pl->kw; kx++) {
+            int64_t ry = ky * pl->dh, rx = kx * pl->dw;
+            int64_t plane = (ry % pl->sh) * pl->sw + rx % pl->sw;
+            pl->tap_off[ky * pl->kw + kx] =
+                (int32_t)(plane * pl->ps + ry / pl->sh * pl->pl + rx / pl->sw);
+        }
+    pl->stage_floats = ert_round16((size_t)(pl->c * pl->cs) + DIRECT_SLACK);
+}
+
+/* Bands as tall as fit DIRECT_BAND_BYTES of staged input (one output row at least), and
+ * short enough for two tasks per thread. */
 static void plan_geometry(direct_plan *pl, const conv_geom *geo, const ert_tensor *x,
-                          const ert_tensor *y)
+                          const ert_tensor *y, int64_t mb, int threads)
 {
     pl->nb = x->dims[0], pl->c = x->dims[1], pl->h = geo->in[0], pl->w = geo->in[1];
     pl->m = y->dims[1], pl->oh = geo->out[0], pl->ow = geo->out[1];
     pl->kh = geo->k[0], pl->kw = geo->k[1], pl->sh = geo->s[0], pl->sw = geo->s[1];
     pl->dh = geo->d[0], pl->dw = geo->d[1], pl->ph = geo->pb[0], pl->pw = geo->pb[1];
-    pl->hp = pl->oh > 0 ? (pl->oh - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1 : 0;
     pl->wp = pl->ow > 0 ? (pl->ow - 1) * pl->sw + (pl->kw - 1) * pl->dw + 1 : 0;
-    pl->phase_len = (int64_t)ert_round16((size_t)((pl->wp + pl->sw - 1) / pl->sw));
-    pl->rs = pl->sw * pl->phase_len;
-    for (int64_t kx = 0; kx < pl->kw; kx++) {
-        int64_t col = kx * pl->dw;
-        pl->tap_off[kx] = (col % pl->sw) * pl->phase_len + col / pl->sw;
+    pl->pl = (pl->wp + pl->sw - 1) / pl->sw;
+    pl->groups = ((pl->m + mb - 1) / mb + DIRECT_MAX_BLOCKS - 1) / DIRECT_MAX_BLOCKS;
+    pl->threads = threads;
+    pl->band = pl->oh > 0 ? pl->oh : 1;
+    for (;;) {
+        plan_band(pl);
+        bool big = pl->stage_floats * sizeof(float) > DIRECT_BAND_BYTES;
+        bool few = threads > 1 && pl->bands < 2 * threads;
+        if (pl->band == 1 || (!big && !few))
+            break;
+        pl->band = (pl->band + 1) / 2;
     }
-    pl->stage_floats = (size_t)(pl->c * pl->hp * pl->rs) + DIRECT_SLACK;
 }
 
 static ert_status plan(ert_kctx *k, size_t *ws_bytes)
@@ -154,12 +214,16 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     if (st)
         return st;
     memset(pl, 0, sizeof *pl);
-    plan_geometry(pl, &geo, k->in[0], &y);
-    if (pl->m != p->m || pl->c * pl->kh * pl->kw != p->k || pl->kw > DIRECT_MAX_KW)
+    int threads = ert_threadpool_size(k->pool);
+    plan_geometry(pl, &geo, k->in[0], &y, p->mb, threads > 0 ? threads : 1);
+    if (pl->m != p->m || pl->c * pl->kh * pl->kw != p->k || pl->kh * pl->kw > DIRECT_MAX_TAPS)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "weights changed shape since packing");
+    if (pl->stage_floats > INT32_MAX)
+        return ert_op_fail(k, ERT_ERR_UNSUPPORTED, "input of %lld x %lld x %lld too big to stage",
+                           (long long)pl->c, (long long)pl->h, (long long)pl->w);
     if ((st = ert_dw_plan_act(k, pl->m, &pl->act)) != ERT_OK)
         return st;
-    *ws_bytes = ert_round16(pl->stage_floats) * sizeof(float);
+    *ws_bytes = pl->stage_floats * sizeof(float) * (size_t)pl->threads;
     return ERT_OK;
 }
 
@@ -168,10 +232,10 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
 typedef struct direct_job {
     const direct_plan *pl;
     const direct_packed *p;
-    direct_row_fn row;
+    direct_fn run;
     dw_copy_split_fn split;  /* stride 2: the level's row split by column phase */
     const float *x, *b, *z;
-    float *y, *stage;
+    float *y, *ws;
     ert_act_params act;
     bool clamp, slope_in_kernel;
     float lo, hi;
@@ -197,47 +261,46 @@ static void stage_phase(float *restrict d, const float *restrict s, int64_t off,
     memset(d + hi, 0, sizeof(float) * (size_t)(n - hi));
 }
 
-/* Staged row r of channel c (see the top of the file). */
-static void stage_task(void *arg, int64_t t, int tid)
+/* Padded row r (band-relative; input row ih) of channel c into the band's planes at d:
+ * row r / sh of planes (r % sh, px), px < sw, padded column j at plane j % sw, column
+ * j / sw. */
+static void stage_row(const direct_job *j, float *d, int64_t c, int64_t r, int64_t ih)
 {
-    (void)tid;
-    const direct_job *j = arg;
     const direct_plan *pl = j->pl;
-    int64_t c = t / pl->hp, r = t % pl->hp, ih = r - pl->ph;
-    float *d = j->stage + (c * pl->hp + r) * pl->rs;
+    d += c * pl->cs + (r % pl->sh) * pl->sw * pl->ps + r / pl->sh * pl->pl;
     if (ih < 0 || ih >= pl->h) {
-        memset(d, 0, sizeof(float) * (size_t)pl->rs);
+        for (int64_t px = 0; px < pl->sw; px++)
+            memset(d + px * pl->ps, 0, sizeof(float) * (size_t)pl->pl);
         return;
     }
     const float *s = j->x + ((j->n * pl->c + c) * pl->h + ih) * pl->w;
     if (pl->sw == 2) { /* both phases in one vector pass (a scalar gather per phase before) */
-        int64_t i0 = pl->pw < 0 ? -pl->pw : 0, i1 = 2 * pl->phase_len - pl->pw;
+        int64_t i0 = pl->pw < 0 ? -pl->pw : 0, i1 = 2 * pl->pl - pl->pw;
         i1 = i1 < pl->w ? i1 : pl->w;
-        memset(d, 0, sizeof(float) * (size_t)pl->rs);
+        memset(d, 0, sizeof(float) * (size_t)pl->pl);
+        memset(d + pl->ps, 0, sizeof(float) * (size_t)pl->pl);
         if (i1 > i0)
-            j->split(d, pl->phase_len, i0 + pl->pw, s + i0, i1 - i0);
+            j->split(d, pl->ps, i0 + pl->pw, s + i0, i1 - i0);
         return;
     }
-    for (int64_t p = 0; p < pl->sw; p++)
-        stage_phase(d + p * pl->phase_len, s, p - pl->pw, pl->sw, pl->phase_len, pl->w);
+    for (int64_t px = 0; px < pl->sw; px++)
+        stage_phase(d + px * pl->ps, s, px - pl->pw, pl->sw, pl->pl, pl->w);
 }
 
-static void row_task(void *arg, int64_t t, int tid)
+/* Channel-block group grp of the band at output row oy0 (rows rows), input staged. */
+static void run_group(const direct_job *j, const float *stage, int64_t grp, int64_t oy0,
+                      int64_t rows)
 {
-    (void)tid;
-    const direct_job *j = arg;
     const direct_plan *pl = j->pl;
-    int64_t groups = (j->blocks + DIRECT_MAX_BLOCKS - 1) / DIRECT_MAX_BLOCKS;
-    int64_t oy = t / groups, blk = t % groups * DIRECT_MAX_BLOCKS, m0 = blk * j->p->mb;
+    int64_t blk = grp * DIRECT_MAX_BLOCKS, m0 = blk * j->p->mb;
     int64_t nblk = j->blocks - blk < DIRECT_MAX_BLOCKS ? j->blocks - blk : DIRECT_MAX_BLOCKS;
-    int64_t ohw = pl->oh * pl->ow, yoff = (j->n * pl->m + m0) * ohw + oy * pl->ow;
-    direct_row_args a = {
-        .stage = j->stage, .c = pl->c, .kh = pl->kh, .kw = pl->kw, .hp = pl->hp,
-        .rs = pl->rs, .sh = pl->sh, .dh = pl->dh, .tap_off = pl->tap_off,
-        .w = j->p->w + blk * j->p->k * j->p->mb, .wstride = j->p->k * j->p->mb,
-        .nblk = (int)nblk,
-        .m = (int)(pl->m - m0 < nblk * j->p->mb ? pl->m - m0 : nblk * j->p->mb), .ow = pl->ow,
-        .oy = oy,
+    int64_t ohw = pl->oh * pl->ow, yoff = (j->n * pl->m + m0) * ohw + oy0 * pl->ow;
+    direct_args a = {
+        .stage = stage, .c = pl->c, .cs = pl->cs, .taps = (int)(pl->kh * pl->kw),
+        .tap_off = pl->tap_off, .w = j->p->w + blk * j->p->k * j->p->mb,
+        .wstride = j->p->k * j->p->mb, .nblk = (int)nblk,
+        .m = (int)(pl->m - m0 < nblk * j->p->mb ? pl->m - m0 : nblk * j->p->mb),
+        .pl = pl->pl, .ow = pl->ow, .q0 = 0, .q1 = (rows - 1) * pl->pl + pl->ow,
         .y = j->y + yoff, .ystride = ohw, .z = j->z ? j->z + yoff : NULL,
         .bias = j->b ? j->b + m0 : NULL, .clamp = j->clamp, .lo = j->lo, .hi = j->hi};
     if (j->slope_in_kernel) {
@@ -246,11 +309,34 @@ static void row_task(void *arg, int64_t t, int tid)
                                                     : j->act.slope + (shared ? 0 : m0);
         a.slope_step = shared ? 0 : 1;
     }
-    j->row(&a);
+    j->run(&a);
     if (j->clamp || j->slope_in_kernel || j->act.kind == ERT_ACT_NONE)
         return;
-    for (int r = 0; r < a.m; r++) /* the rest of the activations, on the row while in L1 */
-        ert_act_f32_isa(j->p->isa, &j->act, a.y + r * ohw, pl->ow, m0 + r);
+    for (int r = 0; r < a.m; r++) /* the rest of the activations, on the band while in L2 */
+        ert_act_f32_isa(j->p->isa, &j->act, a.y + r * ohw, rows * pl->ow, m0 + r);
+}
+
+/* Task t: band t, its input staged into the thread's slice (in L2 from there on), then
+ * every channel-block group on it. */
+static void run_task(void *arg, int64_t t, int tid)
+{
+    const direct_job *j = arg;
+    const direct_plan *pl = j->pl;
+    int64_t oy0 = t * pl->band, rows = pl->oh - oy0 < pl->band ? pl->oh - oy0 : pl->band;
+    int64_t hp = (rows - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1;
+    float *stage = j->ws + (size_t)tid * pl->stage_floats;
+    for (int64_t c = 0; c < pl->c; c++)
+        for (int64_t r = 0; r < hp; r++)
+            stage_row(j, stage, c, r, oy0 * pl->sh + r - pl->ph);
+    for (int64_t grp = 0; grp < pl->groups; grp++)
+        run_group(j, stage, grp, oy0, rows);
+}
+
+/* The pool's tasks when the workspace has a slice per thread, else all on slice 0. */
+static void serial_tasks(void *arg, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        run_task(arg, t, 0);
 }
 
 /* How the activation is applied: in the row kernel (clamp, slope) or after it. */
@@ -263,25 +349,29 @@ static void plan_epilogue(direct_job *j)
     j->slope_in_kernel = kind == ERT_ACT_LEAKY_RELU || kind == ERT_ACT_PRELU;
 }
 
-static ert_status run_isa(ert_kctx *k, direct_row_fn row, dw_copy_split_fn split)
+static ert_status run_isa(ert_kctx *k, direct_fn run, dw_copy_split_fn split)
 {
     const direct_plan *pl = k->params;
     const direct_packed *p = k->packed;
-    if (k->ws_bytes < pl->stage_floats * sizeof(float))
+    size_t slices = k->ws_bytes / (pl->stage_floats * sizeof(float));
+    if (slices < 1)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "workspace %zu bytes, plan needs %zu",
                            k->ws_bytes, pl->stage_floats * sizeof(float));
-    direct_job j = {.pl = pl, .p = p, .row = row, .split = split, .x = k->in[0]->data,
-                    .y = k->out[0]->data, .stage = k->ws, .act = pl->act};
+    direct_job j = {.pl = pl, .p = p, .run = run, .split = split, .x = k->in[0]->data,
+                    .y = k->out[0]->data, .ws = k->ws, .act = pl->act};
     const float *s;
     ert_dw_step_inputs(k, &j.b, &j.z, &s);
     if (s)
         j.act.slope = s;
     plan_epilogue(&j);
     j.blocks = (pl->m + p->mb - 1) / p->mb;
+    int64_t tasks = pl->bands;
+    bool pooled = slices >= (size_t)ert_threadpool_size(k->pool);
     for (j.n = 0; j.n < pl->nb && pl->oh * pl->ow > 0; j.n++) {
-        ert_parallel_for(k->pool, pl->c * pl->hp, stage_task, &j);
-        ert_parallel_for(k->pool, (j.blocks + DIRECT_MAX_BLOCKS - 1) / DIRECT_MAX_BLOCKS * pl->oh,
-                         row_task, &j);
+        if (pooled)
+            ert_parallel_for(k->pool, tasks, run_task, &j);
+        else
+            serial_tasks(&j, tasks);
     }
     return ERT_OK;
 }
@@ -298,20 +388,31 @@ static ert_status pack_avx2(const ert_node *n, const ert_graph *g, void **packed
 }
 static ert_status run_avx512(ert_kctx *k)
 {
-    return run_isa(k, ert_direct_row_avx512, ert_dw_copy_split_avx512);
+    return run_isa(k, ert_direct_avx512, ert_dw_copy_split_avx512);
 }
 static ert_status run_avx2(ert_kctx *k)
 {
-    return run_isa(k, ert_direct_row_avx2, ert_dw_copy_split_avx2);
+    return run_isa(k, ert_direct_avx2, ert_dw_copy_split_avx2);
 }
 static const ert_kernel k_avx512 = {"conv.direct.avx512", ERT_ISA_AVX512, supports,
                                     pack_avx512, free_packed, plan, run_avx512};
 static const ert_kernel k_avx2 = {"conv.direct.avx2", ERT_ISA_AVX2, supports, pack_avx2,
                                   free_packed, plan, run_avx2};
+static const ert_kernel k_implicit_avx512 = {"conv.implicit.avx512", ERT_ISA_AVX512,
+                                             supports_implicit, pack_avx512, free_packed, plan,
+                                             run_avx512};
+static const ert_kernel k_implicit_avx2 = {"conv.implicit.avx2", ERT_ISA_AVX2, supports_implicit,
+                                           pack_avx2, free_packed, plan, run_avx2};
 #endif
 
 const ert_kernel *const ert_conv_direct_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &k_avx512, &k_avx2,
+#endif
+    NULL};
+
+const ert_kernel *const ert_conv_implicit_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_implicit_avx512, &k_implicit_avx2,
 #endif
     NULL};

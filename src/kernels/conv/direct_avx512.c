@@ -1,6 +1,7 @@
 /*
- * direct_avx512.c - conv.direct's row kernel on 16 lanes (direct_body.inc), 8 channels x
- * 3 vectors: 24 accumulators. -mavx512f.
+ * direct_avx512.c - conv.direct's kernel on 16 lanes (direct_body.inc), 8 channels x 3
+ * vectors: 24 accumulators. Dropped lanes (direct_isa.h) by register compress / expand.
+ * -mavx512f.
  */
 #include <immintrin.h>
 
@@ -26,5 +27,9 @@ static inline __mmask16 mask_n(int64_t n)
 #define V_MAX(a, b) _mm512_max_ps(a, b)
 #define V_SEL_NEG(x, y) \
     _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), y)
-#define DIRECT_ROW ert_direct_row_avx512
+#define V_STORE_PACKED(p, v, mask, n) \
+    _mm512_mask_storeu_ps(p, mask_n(n), _mm512_maskz_compress_ps((__mmask16)(mask), v))
+#define V_LOAD_SPREAD(p, mask, n) \
+    _mm512_maskz_expand_ps((__mmask16)(mask), _mm512_maskz_loadu_ps(mask_n(n), p))
+#define DIRECT_RUN ert_direct_avx512
 #include "kernels/conv/direct_body.inc"
