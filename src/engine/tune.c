@@ -117,9 +117,11 @@ static uint64_t attrs_hash(const ert_node *n)
     return h;
 }
 
-/* The layer signature; false if an input shape is not concrete (nothing to time). */
+/* The layer signature; false if an input shape is not concrete (nothing to time). It ends
+ * with a hash of the candidates' names: a build with another kernel set (a new tactic, a
+ * removed one) times the layer again instead of keeping a winner chosen without it. */
 static bool make_key(const ert_tuner *t, const ert_graph *g, const ert_node *n, ert_isa isa,
-                     char *buf, size_t len)
+                     const ert_kernel **cand, int nc, char *buf, size_t len)
 {
     const ert_cpu *cpu = ert_cpu_get();
     int pos = snprintf(buf, len, "cpu=%s %d.%d|isa=%s|threads=%d|%s|", cpu->brand, cpu->family,
@@ -140,8 +142,11 @@ static bool make_key(const ert_tuner *t, const ert_graph *g, const ert_node *n, 
                             (long long)x->dims[d]);
         pos += snprintf(buf + pos, len - (size_t)pos, ";");
     }
-    pos += snprintf(buf + pos, len - (size_t)pos, "|attrs=%016llx",
-                    (unsigned long long)attrs_hash(n));
+    uint64_t ch = 1469598103934665603ull;
+    for (int i = 0; i < nc; i++)
+        ch = fnv(ch, cand[i]->name, strlen(cand[i]->name) + 1);
+    pos += snprintf(buf + pos, len - (size_t)pos, "|attrs=%016llx|cand=%016llx",
+                    (unsigned long long)attrs_hash(n), (unsigned long long)ch);
     return pos < (int)len;
 }
 
@@ -413,7 +418,7 @@ int ert_tuner_pick(ert_tuner *t, const ert_graph *g, const ert_node *n, const er
         why[0] = '\0';
     if (nc <= 1)
         return 0;
-    if (!make_key(t, g, n, isa, key, sizeof key)) {
+    if (!make_key(t, g, n, isa, cand, nc, key, sizeof key)) {
         if (why)
             snprintf(why, why_len, "heuristic order: input shapes not known at load");
         return 0;
