@@ -3,13 +3,15 @@
 architectures (random weights), then check edgert's outputs against ONNX Runtime and time both.
 
     /usr/bin/python3 bench/zoo.py export [--dir /tmp/zoo] [NAME ...]
-    /usr/bin/python3 bench/zoo.py check  [--dir /tmp/zoo] [NAME ...]
+    /usr/bin/python3 bench/zoo.py check  [--dir /tmp/zoo] [--tune] [NAME ...]
     /usr/bin/python3 bench/zoo.py speed  [--dir /tmp/zoo] [--threads 1] [--rounds 2] [NAME ...]
 
 export writes DIR/NAME.onnx (opset 17, input 'input', output 'out'; 1-350 MB each, not
 committed) and a seeded random input DIR/NAME.in.npy. check runs both engines once
 (`edgert run`, scripts/ort_run.js) and prints the largest absolute difference against the
-largest |output| (random weights make some outputs tiny: read the relative figure).
+largest |output| (random weights make some outputs tiny: read the relative figure); with
+--tune edgert runs the tactics the tuner picks (`edgert run --tune`, as bench does), not
+the heuristic order's.
 speed alternates `edgert bench --json` and bench/ort_bench.js (5 timed runs after 2
 warm-ups each) for --rounds rounds and prints the medians and their ratio (> 1: edgert is
 slower), with each round's ratio: their spread is the machine's noise. A quick sweep, not
@@ -166,7 +168,7 @@ def export(d, names):
         print(f"{n}: {os.path.getsize(model) / 1e6:.0f} MB", flush=True)
 
 
-def check(d, names, edgert):
+def check(d, names, edgert, tune=False):
     import numpy as np
     for n in names:
         model, inp = paths(d, n)
@@ -177,7 +179,7 @@ def check(d, names, edgert):
         runs = {"ort": ["node", os.path.join(ROOT, "scripts", "ort_run.js"), model, outs["ort"],
                         f"input={inp}"],
                 "edgert": [edgert, "run", model, "--input", f"input={inp}", "--output-dir",
-                           outs["edgert"]]}
+                           outs["edgert"]] + (["--tune"] if tune else [])}
         failed = False
         for e, cmd in runs.items():
             c = subprocess.run(cmd, capture_output=True, text=True)
@@ -221,6 +223,7 @@ def main(argv=None):
     ap.add_argument("--edgert", default=os.path.join(ROOT, "build", "edgert"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--tune", action="store_true", help="check: edgert run --tune")
     args = ap.parse_args(argv)
     names = args.names or list(ZOO)
     bad = [n for n in names if n not in ZOO]
@@ -229,7 +232,7 @@ def main(argv=None):
     if args.what == "export":
         export(args.dir, names)
     elif args.what == "check":
-        check(args.dir, names, args.edgert)
+        check(args.dir, names, args.edgert, args.tune)
     else:
         speed(args.dir, names, args.edgert, args.threads, args.rounds)
     return 0
