@@ -49,8 +49,8 @@ static ert_status choose_kernel(ert_model *m, ert_step *s, ert_tuner *t, ert_isa
     const ert_node *n = &m->g->nodes[s->node];
     if (opt && opt->reference_kernels)
         return ERT_OK;
-    const ert_kernel *cand[8];
-    int nc = ert_cpu_kernels(n, m->g, isa, cand, 8);
+    const ert_kernel *cand[ERT_MAX_CANDIDATES];
+    int nc = ert_cpu_kernels(n, m->g, isa, cand, ERT_MAX_CANDIDATES);
     if (nc == 0)
         return ERT_OK;
     char why[1024];

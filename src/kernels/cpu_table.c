@@ -39,6 +39,9 @@ static const ert_kernel_family k_table[] = {
     /* few input channels (stems): direct, no im2col matrix */
     ERT_FAMILY(CONV, ert_conv_direct_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_direct_kernels),
+    /* the direct kernel for strided convs with wide output rows (before im2col) */
+    ERT_FAMILY(CONV, ert_conv_implicit_first_kernels),
+    ERT_FAMILY(FUSED_CONV, ert_conv_implicit_first_kernels),
     /* Conv as GEMM (1x1 direct, im2col); after a depthwise family where one exists */
     ERT_FAMILY(CONV, ert_conv_gemm_kernels),
     ERT_FAMILY(FUSED_CONV, ert_conv_gemm_kernels),

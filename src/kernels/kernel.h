@@ -42,6 +42,7 @@ typedef struct ert_kernel {
 
 /* Candidate kernels for n whose isa <= `isa`, most promising first (the heuristic
  * order, used when nothing is timed); returns how many were written (<= max). */
+#define ERT_MAX_CANDIDATES 32 /* room for every entry of a node's families at every level */
 int ert_cpu_kernels(const ert_node *n, const ert_graph *g, ert_isa isa,
                     const ert_kernel **out, int max);
 

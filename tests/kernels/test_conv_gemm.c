@@ -126,6 +126,15 @@ static bool expect_1x1(const ccase *c)
  * 2-D group-1 convs but a plain 1x1). */
 static const ert_kernel *k_families[32];
 
+/* kp is one of conv.implicit's entries listed before the GEMM family. */
+static bool implicit_first_entry(const ert_kernel *k)
+{
+    for (const ert_kernel *const *kp = ert_conv_implicit_first_kernels; *kp; kp++)
+        if (*kp == k)
+            return true;
+    return false;
+}
+
 static void list_kernels(void)
 {
     int n = 0;
@@ -134,6 +143,8 @@ static void list_kernels(void)
     for (const ert_kernel *const *kp = ert_conv_direct_kernels; *kp && n < 31; kp++)
         k_families[n++] = *kp;
     for (const ert_kernel *const *kp = ert_conv_implicit_kernels; *kp && n < 31; kp++)
+        k_families[n++] = *kp;
+    for (const ert_kernel *const *kp = ert_conv_implicit_first_kernels; *kp && n < 31; kp++)
         k_families[n++] = *kp;
     k_families[n] = NULL;
 }
@@ -177,9 +188,13 @@ static void run_case(const ccase *c, ert_threadpool *pool, unsigned seed)
         bool implicit = strstr(kn->name, "conv.implicit") != NULL;
         bool stem = c->nsp == 2 && c->group == 1 && c->c <= 16 && c->c * c->kh * c->kw <= 160;
         bool plain1x1 = c->kh == 1 && c->kw == 1 && expect_1x1(c);
+        /* the heuristic's share (conv_direct.c): strided, 3x3 or larger, >= 32 wide rows */
+        bool first = c->nsp == 2 && c->sh >= 2 && c->sw >= 2 && c->kh * c->kw >= 9 &&
+                     want.dims[3] >= 32;
         bool expect = c->nsp <= 2 && !depthwise && (!is1x1 || expect_1x1(c)) &&
                       (!rows || c->m / c->group <= 4) && (!direct || stem) &&
-                      (!implicit || (c->nsp == 2 && c->group == 1 && !stem && !plain1x1));
+                      (!implicit || (c->nsp == 2 && c->group == 1 && !stem && !plain1x1 &&
+                                     first == implicit_first_entry(kn)));
         bool got = kn->supports(&t.node, &t.g);
         g_cases++;
         if (got != expect) {
@@ -306,6 +321,8 @@ static void fixed_cases(ert_threadpool *pool)
         {2, 1, 20, 9, 6, 7, 1, 1, 1, 1, 1, 1, {1, 0, 1, 2}, NULL, 1, true, true, false, "Tanh", 1},
         {2, 2, 33, 17, 7, 7, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, true, "Sigmoid", 1},
         {2, 1, 24, 12, 23, 30, 5, 3, 3, 2, 2, 1, {2, 1, 3, 0}, NULL, 1, true, true, false, "PRelu", 12},
+        /* ... and the heuristic's share: 3x3/2 with 40-wide output rows */
+        {2, 1, 24, 40, 12, 80, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, true, true, true, "Relu", 1},
         /* taps outside the image for whole row bands (conv.im2col leaves them out of the
          * band's GEMM): ASPP-like dilation 6 on a 10x9 map (bands of 6, 3, 6 taps), dilation
          * 12 on 7x8 (the centre tap only), pads so deep that the first rows see no tap at

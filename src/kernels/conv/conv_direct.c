@@ -117,6 +117,33 @@ static bool supports_implicit(const ert_node *n, const ert_graph *g)
     return !(unit && nopad);
 }
 
+/* Where the heuristic order puts conv.implicit first (untuned runs): strided convs of 3x3
+ * or larger whose output rows are known and at least DIRECT_FIRST_OW wide. The tuner picked
+ * it over im2col for every such layer of YOLOv5n (3x3/2 on 40- to 80-wide outputs, Zen 5),
+ * and im2col for the narrower ones (ResNet-50's 14- and 7-wide; even at 28). */
+#define DIRECT_FIRST_OW 32
+
+static bool heuristic_first(const ert_node *n, const ert_graph *g)
+{
+    const ert_tensor *w = &g->values[n->inputs[1]].t, *x = &g->values[n->inputs[0]].t;
+    conv_geom geo;
+    ert_act_params act;
+    if (w->dims[2] * w->dims[3] < 9 || x->rank != 4 || x->dims[2] < 0 || x->dims[3] < 0 ||
+        !conv_geom_at_load(n, g, false, &geo, &act))
+        return false;
+    return geo.s[0] >= 2 && geo.s[1] >= 2 && geo.out[1] >= DIRECT_FIRST_OW;
+}
+
+static bool supports_implicit_first(const ert_node *n, const ert_graph *g)
+{
+    return supports_implicit(n, g) && heuristic_first(n, g);
+}
+
+static bool supports_implicit_later(const ert_node *n, const ert_graph *g)
+{
+    return supports_implicit(n, g) && !heuristic_first(n, g);
+}
+
 static int mb_of(ert_isa isa)
 {
     return isa == ERT_ISA_AVX512 ? DIRECT_MB_AVX512 : DIRECT_MB_AVX2;
@@ -398,11 +425,18 @@ static const ert_kernel k_avx512 = {"conv.direct.avx512", ERT_ISA_AVX512, suppor
                                     pack_avx512, free_packed, plan, run_avx512};
 static const ert_kernel k_avx2 = {"conv.direct.avx2", ERT_ISA_AVX2, supports, pack_avx2,
                                   free_packed, plan, run_avx2};
-static const ert_kernel k_implicit_avx512 = {"conv.implicit.avx512", ERT_ISA_AVX512,
-                                             supports_implicit, pack_avx512, free_packed, plan,
-                                             run_avx512};
-static const ert_kernel k_implicit_avx2 = {"conv.implicit.avx2", ERT_ISA_AVX2, supports_implicit,
-                                           pack_avx2, free_packed, plan, run_avx2};
+/* conv.implicit twice per level: listed before the GEMM family where heuristic_first says
+ * so, after it elsewhere. The two entries of a name differ in supports() only (no node
+ * passes both), so a lookup by name gets the same pack, plan and run either way. */
+#define IMPLICIT(var, isa_name, isa, sup, pk, rn) \
+    static const ert_kernel var = {"conv.implicit." isa_name, isa, sup, pk, free_packed, plan, rn};
+IMPLICIT(k_implicit_avx512, "avx512", ERT_ISA_AVX512, supports_implicit_later, pack_avx512,
+         run_avx512)
+IMPLICIT(k_implicit_avx2, "avx2", ERT_ISA_AVX2, supports_implicit_later, pack_avx2, run_avx2)
+IMPLICIT(k_implicit1_avx512, "avx512", ERT_ISA_AVX512, supports_implicit_first, pack_avx512,
+         run_avx512)
+IMPLICIT(k_implicit1_avx2, "avx2", ERT_ISA_AVX2, supports_implicit_first, pack_avx2, run_avx2)
+#undef IMPLICIT
 #endif
 
 const ert_kernel *const ert_conv_direct_kernels[] = {
@@ -414,5 +448,11 @@ const ert_kernel *const ert_conv_direct_kernels[] = {
 const ert_kernel *const ert_conv_implicit_kernels[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     &k_implicit_avx512, &k_implicit_avx2,
+#endif
+    NULL};
+
+const ert_kernel *const ert_conv_implicit_first_kernels[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &k_implicit1_avx512, &k_implicit1_avx2,
 #endif
     NULL};

@@ -19,7 +19,11 @@ extern const ert_kernel *const ert_conv_direct_kernels[];
 
 /* conv.implicit.<isa>: the same kernel for every other 2-D group-1 conv but a plain 1x1
  * (any channel count: an implicit GEMM over the staged input, all of K in registers); a
- * tuning candidate listed after the GEMM family, which the heuristic order keeps. */
+ * tuning candidate listed after the GEMM family, which the heuristic order keeps but for
+ * strided convs with wide output rows. */
 extern const ert_kernel *const ert_conv_implicit_kernels[];
+/* ... and the entries listed before the GEMM family: strided 3x3+ convs with wide output
+ * rows, where the heuristic order (untuned runs) should pick it (conv_direct.c). */
+extern const ert_kernel *const ert_conv_implicit_first_kernels[];
 
 #endif /* ERT_CONV_DIRECT_H */
