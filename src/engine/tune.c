@@ -90,6 +90,8 @@ ert_status ert_tuner_init(ert_tuner *t, const ert_load_options *opt, ert_err *er
     return t->cache_path ? read_cache(t, err) : ERT_OK;
 }
 
+#define FNV_OFFSET 1469598103934665603ull /* FNV-1a's initial hash */
+
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -100,7 +102,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 
 static uint64_t attrs_hash(const ert_node *n)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = FNV_OFFSET;
     for (int a = 0; a < n->n_attrs; a++) {
         const ert_attr *at = &n->attrs[a];
         h = fnv(h, at->name, strlen(at->name));
@@ -142,7 +144,7 @@ static bool make_key(const ert_tuner *t, const ert_graph *g, const ert_node *n, 
                             (long long)x->dims[d]);
         pos += snprintf(buf + pos, len - (size_t)pos, ";");
     }
-    uint64_t ch = 1469598103934665603ull;
+    uint64_t ch = FNV_OFFSET;
     for (int i = 0; i < nc; i++)
         ch = fnv(ch, cand[i]->name, strlen(cand[i]->name) + 1);
     pos += snprintf(buf + pos, len - (size_t)pos, "|attrs=%016llx|cand=%016llx",

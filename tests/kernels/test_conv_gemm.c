@@ -347,6 +347,44 @@ static void fixed_cases(ert_threadpool *pool)
     }
 }
 
+/* conv.implicit refuses at plan (not at run) an input whose one-row staging exceeds its
+ * 32-bit tap offsets (reachable when the shape was not known at load), naming the node. */
+static void check_stage_limit(void)
+{
+    ccase c = {2, 1, 17, 4, 5, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 1, false, false, false,
+               "", 1};
+    const ert_kernel *kn = ert_conv_implicit_kernels[0];
+    if (!kn || kn->isa > ert_cpu_get()->best)
+        return; /* x86 only, and the first entry needs AVX-512 */
+    net t;
+    build(&t, &c, 7);
+    void *packed = NULL;
+    ert_err err = {{0}};
+    g_cases++;
+    if (!kn->supports(&t.node, &t.g) || kn->pack(&t.node, &t.g, &packed, &err)) {
+        g_fail++;
+        fprintf(stderr, "FAIL stage limit: %s does not take the small case\n", kn->name);
+        free_net(&t);
+        return;
+    }
+    t.v[VX].t.dims[3] = 50000000; /* 17 x 3 rows x 50M columns: > 2^31 floats; no data read */
+    ert_tensor y = {0}, *in[ERT_KCTX_MIN_SLOTS], *out[ERT_KCTX_MIN_SLOTS];
+    ert_kctx k = make_ctx(&t, in, out, &y, &err);
+    static _Alignas(64) unsigned char params[ERT_STEP_PARAMS_BYTES];
+    size_t ws = 0;
+    k.packed = packed;
+    k.params = params;
+    ert_status st = kn->plan(&k, &ws);
+    if (st != ERT_ERR_UNSUPPORTED || !strstr(err.msg, "exceeds 2^31") ||
+        !strstr(err.msg, t.node.name)) {
+        g_fail++;
+        fprintf(stderr, "FAIL stage limit: status %d, message '%s'\n", (int)st, err.msg);
+    }
+    kn->free_packed(packed);
+    t.v[VX].t.dims[3] = c.w;
+    free_net(&t);
+}
+
 /* 3-D convs: every kernel declines (the reference runs them). */
 static void check_3d(void)
 {
@@ -408,6 +446,7 @@ int main(void)
     }
     check_table();
     check_3d();
+    check_stage_limit();
     fixed_cases(pool);
     unsigned seed = 12345u;
     for (int i = 0; i < 300; i++) {

@@ -57,7 +57,7 @@ typedef struct direct_plan {
     int64_t hp, wp;      /* padded rows a band reads, padded columns */
     int64_t hq, pl, ps;  /* rows and columns of a phase plane (the virtual row), its floats */
     int64_t cs;          /* floats of a channel's sh x sw phase planes */
-    int64_t groups;      /* channel-block groups (tasks per band) */
+    int64_t groups;      /* channel-block groups (kernel calls per band) */
     int threads;         /* workspace slices */
     int32_t tap_off[DIRECT_MAX_TAPS];
     size_t stage_floats;
@@ -68,16 +68,17 @@ _Static_assert(sizeof(direct_plan) <= ERT_STEP_PARAMS_BYTES, "direct_plan exceed
 
 /* ---- load time ---- */
 
-/* A 2-D group-1 conv with constant weights whose staged input fits; w: its weights. */
-static bool supports_common(const ert_node *n, const ert_graph *g, const ert_tensor **w)
+/* A 2-D group-1 conv with constant weights whose staged input fits; w: its weights, geo:
+ * its geometry at load (dims may be -1). */
+static bool supports_common(const ert_node *n, const ert_graph *g, const ert_tensor **w,
+                            conv_geom *geo)
 {
     if (!conv_f32_const_w(n, g, 4))
         return false;
     int n_in = n->n_inputs - n->n_captures;
     *w = &g->values[n->inputs[1]].t;
-    conv_geom geo;
     ert_act_params act;
-    if (!conv_geom_at_load(n, g, false, &geo, &act) || geo.nsp != 2 || geo.group != 1)
+    if (!conv_geom_at_load(n, g, false, geo, &act) || geo->nsp != 2 || geo->group != 1)
         return false;
     if (act.kind == ERT_ACT_PRELU && (n_in <= ERT_FC_S || n->inputs[ERT_FC_S] < 0))
         return false;
@@ -90,31 +91,19 @@ static bool supports_common(const ert_node *n, const ert_graph *g, const ert_ten
     return true;
 }
 
-/* conv.direct: few input channels (the heuristic's choice for stems). */
-static bool supports(const ert_node *n, const ert_graph *g)
+/* conv.direct's share of what supports_common takes: few input channels (stems). */
+static bool stem_sized(const ert_tensor *w)
 {
-    const ert_tensor *w;
-    if (!supports_common(n, g, &w))
-        return false;
     int64_t c = w->dims[1], k = c * w->dims[2] * w->dims[3];
     return c <= DIRECT_MAX_C && k <= DIRECT_MAX_K;
 }
 
-/* conv.implicit: any channel count, a tuning candidate after the GEMM family; not a
- * plain 1x1 (conv.gemm1x1 reads its input in place, nothing to stage). */
-static bool supports_implicit(const ert_node *n, const ert_graph *g)
+/* conv.direct: few input channels (the heuristic's choice for stems). */
+static bool supports(const ert_node *n, const ert_graph *g)
 {
     const ert_tensor *w;
-    if (!supports_common(n, g, &w) || supports(n, g))
-        return false;
-    if (w->dims[2] != 1 || w->dims[3] != 1)
-        return true;
     conv_geom geo;
-    ert_act_params act;
-    conv_geom_at_load(n, g, false, &geo, &act);
-    bool unit = geo.s[0] == 1 && geo.s[1] == 1;
-    bool nopad = !(geo.pb[0] | geo.pb[1] | geo.pe[0] | geo.pe[1]);
-    return !(unit && nopad);
+    return supports_common(n, g, &w, &geo) && stem_sized(w);
 }
 
 /* Where the heuristic order puts conv.implicit first (untuned runs): strided convs of 3x3
@@ -123,25 +112,32 @@ static bool supports_implicit(const ert_node *n, const ert_graph *g)
  * and im2col for the narrower ones (ResNet-50's 14- and 7-wide; even at 28). */
 #define DIRECT_FIRST_OW 32
 
-static bool heuristic_first(const ert_node *n, const ert_graph *g)
+/* conv.implicit: any channel count, a tuning candidate after the GEMM family, but not a
+ * stem (conv.direct's) nor a plain 1x1 (conv.gemm1x1 reads its input in place, nothing to
+ * stage); first: its entries before the GEMM family (heuristic order) or after them. */
+static bool supports_implicit(const ert_node *n, const ert_graph *g, bool first)
 {
-    const ert_tensor *w = &g->values[n->inputs[1]].t, *x = &g->values[n->inputs[0]].t;
+    const ert_tensor *w;
     conv_geom geo;
-    ert_act_params act;
-    if (w->dims[2] * w->dims[3] < 9 || x->rank != 4 || x->dims[2] < 0 || x->dims[3] < 0 ||
-        !conv_geom_at_load(n, g, false, &geo, &act))
+    if (!supports_common(n, g, &w, &geo) || stem_sized(w))
         return false;
-    return geo.s[0] >= 2 && geo.s[1] >= 2 && geo.out[1] >= DIRECT_FIRST_OW;
+    bool unit = geo.s[0] == 1 && geo.s[1] == 1;
+    bool nopad = !(geo.pb[0] | geo.pb[1] | geo.pe[0] | geo.pe[1]);
+    if (w->dims[2] == 1 && w->dims[3] == 1 && unit && nopad)
+        return false;
+    bool wide = w->dims[2] * w->dims[3] >= 9 && geo.s[0] >= 2 && geo.s[1] >= 2 &&
+                geo.out[1] >= DIRECT_FIRST_OW; /* -1 when not known at load */
+    return wide == first;
 }
 
 static bool supports_implicit_first(const ert_node *n, const ert_graph *g)
 {
-    return supports_implicit(n, g) && heuristic_first(n, g);
+    return supports_implicit(n, g, true);
 }
 
 static bool supports_implicit_later(const ert_node *n, const ert_graph *g)
 {
-    return supports_implicit(n, g) && !heuristic_first(n, g);
+    return supports_implicit(n, g, false);
 }
 
 static int mb_of(ert_isa isa)
@@ -189,11 +185,17 @@ static void free_packed(void *packed)
 
 /* ---- reshape ---- */
 
+/* Padded input rows that `rows` output rows read. */
+static int64_t rows_read(const direct_plan *pl, int64_t rows)
+{
+    return (rows - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1;
+}
+
 /* The phase planes of bands of pl->band output rows, and the tap offsets in them. */
 static void plan_band(direct_plan *pl)
 {
     pl->bands = (pl->oh + pl->band - 1) / pl->band;
-    pl->hp = (pl->band - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1;
+    pl->hp = rows_read(pl, pl->band);
     pl->hq = (pl->hp + pl->sh - 1) / pl->sh;
     pl->ps = pl->hq * pl->pl;
     pl->cs = pl->sh * pl->sw * pl->ps;
@@ -246,8 +248,10 @@ static ert_status plan(ert_kctx *k, size_t *ws_bytes)
     if (pl->m != p->m || pl->c * pl->kh * pl->kw != p->k || pl->kh * pl->kw > DIRECT_MAX_TAPS)
         return ert_op_fail(k, ERT_ERR_INTERNAL, "weights changed shape since packing");
     if (pl->stage_floats > INT32_MAX)
-        return ert_op_fail(k, ERT_ERR_UNSUPPORTED, "input of %lld x %lld x %lld too big to stage",
-                           (long long)pl->c, (long long)pl->h, (long long)pl->w);
+        return ert_op_fail(k, ERT_ERR_UNSUPPORTED,
+                           "%s: one output row's staged input (%lld channels of %lld columns) "
+                           "exceeds 2^31 floats; load the model with --no-tune (im2col takes "
+                           "this conv)", k->node->name, (long long)pl->c, (long long)pl->w);
     if ((st = ert_dw_plan_act(k, pl->m, &pl->act)) != ERT_OK)
         return st;
     *ws_bytes = pl->stage_floats * sizeof(float) * (size_t)pl->threads;
@@ -350,7 +354,7 @@ static void run_task(void *arg, int64_t t, int tid)
     const direct_job *j = arg;
     const direct_plan *pl = j->pl;
     int64_t oy0 = t * pl->band, rows = pl->oh - oy0 < pl->band ? pl->oh - oy0 : pl->band;
-    int64_t hp = (rows - 1) * pl->sh + (pl->kh - 1) * pl->dh + 1;
+    int64_t hp = rows_read(pl, rows);
     float *stage = j->ws + (size_t)tid * pl->stage_floats;
     for (int64_t c = 0; c < pl->c; c++)
         for (int64_t r = 0; r < hp; r++)
@@ -425,8 +429,8 @@ static const ert_kernel k_avx512 = {"conv.direct.avx512", ERT_ISA_AVX512, suppor
                                     pack_avx512, free_packed, plan, run_avx512};
 static const ert_kernel k_avx2 = {"conv.direct.avx2", ERT_ISA_AVX2, supports, pack_avx2,
                                   free_packed, plan, run_avx2};
-/* conv.implicit twice per level: listed before the GEMM family where heuristic_first says
- * so, after it elsewhere. The two entries of a name differ in supports() only (no node
+/* conv.implicit twice per level: listed before the GEMM family where supports_implicit's
+ * `first` test holds, after it elsewhere. The two entries of a name differ in supports() only (no node
  * passes both), so a lookup by name gets the same pack, plan and run either way. */
 #define IMPLICIT(var, isa_name, isa, sup, pk, rn) \
     static const ert_kernel var = {"conv.implicit." isa_name, isa, sup, pk, free_packed, plan, rn};
